@@ -1,0 +1,52 @@
+"""memgui.store: the assistant's memory (users, conversations, facts, metrics, streaks, memories,
+global context) as JSON files in a documented layout. Plain Python; never imports Qt."""
+
+from memgui.store.base import MemoryStore
+from memgui.store.config import StoreConfig, build_config
+from memgui.store.errors import (
+    ConfigError,
+    ConflictError,
+    CorruptDataError,
+    EncryptionError,
+    InvalidUserIdError,
+    LockTimeoutError,
+    MemoryStoreError,
+    StoreIOError,
+    ValidationError,
+)
+from memgui.store.factory import (
+    available_backends,
+    create_memory_store,
+    get_memory_store,
+    initialize,
+    register_backend,
+)
+from memgui.store.json_store import JsonMemoryStore
+from memgui.store.memory_backend import InMemoryStore
+from memgui.store.streaks import StreakInfo
+from memgui.store.util import ABSENT, MISSING
+
+__all__ = [
+    "ABSENT",
+    "MISSING",
+    "ConfigError",
+    "ConflictError",
+    "CorruptDataError",
+    "EncryptionError",
+    "InMemoryStore",
+    "InvalidUserIdError",
+    "JsonMemoryStore",
+    "LockTimeoutError",
+    "MemoryStore",
+    "MemoryStoreError",
+    "StoreConfig",
+    "StoreIOError",
+    "StreakInfo",
+    "ValidationError",
+    "available_backends",
+    "build_config",
+    "create_memory_store",
+    "get_memory_store",
+    "initialize",
+    "register_backend",
+]

@@ -1,0 +1,386 @@
+"""The file layer: atomic replacement, appends, strict reads, locks and a fault-injection point.
+
+Every write lands through a temporary file in the same folder that is written, optionally fsynced, renamed
+over the target and followed by an fsync of the folder, so a reader sees the old file or the new one and
+never a torn one. Temporary names start with ``.`` and end with ``.tmp``; nothing treats them as data.
+``FAULT_HOOK`` lets tests fail any step with any ``OSError`` (EIO, ENOSPC...).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import secrets
+import stat as stat_mod
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import filelock
+
+try:
+    import fcntl
+
+    _HAVE_FCNTL = True
+except ImportError:  # pragma: no cover - Windows
+    _HAVE_FCNTL = False
+
+from memgui.store.errors import CorruptDataError, LockTimeoutError, StoreIOError
+
+#: Called as ``FAULT_HOOK(step, path)`` before each step of a write; raising an OSError there simulates a
+#: failure of that step. Steps: open, write, fsync, replace, dirfsync, append, truncate.
+FAULT_HOOK: Callable[[str, Path], None] | None = None
+
+#: Largest file the store will read; a bigger one is reported as damaged rather than exhausting memory.
+MAX_FILE_BYTES = 512 * 1024 * 1024
+
+TMP_SUFFIX = ".tmp"
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+
+
+def _fault(step: str, path: Path) -> None:
+    if FAULT_HOOK is not None:
+        FAULT_HOOK(step, path)
+
+
+def temp_name(target: Path) -> Path:
+    """A fresh temporary path beside ``target``, recognizable by ``is_temp_name``."""
+    return target.with_name(f".{target.name}.{secrets.token_hex(6)}{TMP_SUFFIX}")
+
+
+def is_temp_name(name: str) -> bool:
+    return name.startswith(".") and name.endswith(TMP_SUFFIX)
+
+
+def fsync_dir(folder: Path) -> None:
+    _fault("dirfsync", folder)
+    fd = os.open(folder, os.O_RDONLY | _O_DIRECTORY | _O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _mode_of(target: Path) -> int | None:
+    try:
+        return os.stat(target, follow_symlinks=False).st_mode & 0o7777
+    except FileNotFoundError:
+        return None
+
+
+def atomic_write(target: Path, data: bytes, *, durable: bool, sync_dir: bool = True) -> os.stat_result:
+    """Replace ``target`` by ``data`` atomically; returns the stat of the new file.
+
+    On any failure the temporary file is removed, ``target`` is untouched and ``StoreIOError`` names it.
+    """
+    tmp = temp_name(target)
+    fd = -1
+    try:
+        _fault("open", tmp)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC, 0o666)
+        mode = _mode_of(target)
+        if mode is not None:
+            os.fchmod(fd, mode)
+        _fault("write", tmp)
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        if durable:
+            _fault("fsync", tmp)
+            os.fsync(fd)
+        stat = os.fstat(fd)
+        os.close(fd)
+        fd = -1
+        _fault("replace", target)
+        os.replace(tmp, target)
+    except OSError as exc:
+        if fd >= 0:
+            os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise StoreIOError(target, exc) from exc
+    if durable and sync_dir:
+        try:
+            fsync_dir(target.parent)
+        except OSError as exc:
+            raise StoreIOError(target.parent, exc) from exc
+    return stat
+
+
+def read_bytes(path: Path) -> bytes | None:
+    """The content of a regular file; None if it does not exist. Symlinks and oversize files are damage."""
+    found = read_bytes_keyed(path)
+    return None if found is None else found[0]
+
+
+def read_bytes_keyed(path: Path) -> tuple[bytes, tuple[int, int, int]] | None:
+    """Like ``read_bytes``, with the ``stat_key`` of exactly the file that was read."""
+    try:
+        fd = os.open(path, os.O_RDONLY | _O_NOFOLLOW | _O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise CorruptDataError(path, "is a symbolic link; the store does not follow links") from None
+        if exc.errno == errno.EISDIR:
+            raise CorruptDataError(path, "is a directory, not a file") from None
+        raise StoreIOError(path, exc) from exc
+    try:
+        stat = os.fstat(fd)
+        if not stat_mod.S_ISREG(stat.st_mode):
+            raise CorruptDataError(path, "is not a regular file")
+        if stat.st_size > MAX_FILE_BYTES:
+            raise CorruptDataError(path, f"is {stat.st_size} bytes, over the {MAX_FILE_BYTES} byte limit")
+        chunks = []
+        while True:
+            chunk = os.read(fd, max(stat.st_size + 1, 65536))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            if sum(map(len, chunks)) > MAX_FILE_BYTES:
+                raise CorruptDataError(path, f"grew over the {MAX_FILE_BYTES} byte limit while read")
+        return b"".join(chunks), (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    except OSError as exc:
+        raise StoreIOError(path, exc) from exc
+    finally:
+        os.close(fd)
+
+
+def read_range(path: Path, start: int) -> bytes | None:
+    """The bytes of ``path`` from ``start`` to its end; None if it does not exist."""
+    try:
+        fd = os.open(path, os.O_RDONLY | _O_NOFOLLOW | _O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StoreIOError(path, exc) from exc
+    try:
+        size = os.fstat(fd).st_size
+        return os.pread(fd, max(0, size - start), start) if size > start else b""
+    finally:
+        os.close(fd)
+
+
+def stat_key(path: Path) -> tuple[int, int, int] | None:
+    """Identity of a file's current content for caches: (inode, size, mtime_ns); None if absent."""
+    try:
+        st = os.stat(path, follow_symlinks=False)
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def append_bytes(path: Path, data: bytes, *, durable: bool) -> tuple[int, int, int]:
+    """Append ``data`` (whole lines) to ``path``, first cutting off a torn last line a crash left behind.
+
+    On failure the file is cut back to its old length and ``StoreIOError`` raised. Returns the stat key.
+    """
+    try:
+        _fault("open", path)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND | _O_NOFOLLOW | _O_CLOEXEC, 0o666)
+    except OSError as exc:
+        raise StoreIOError(path, exc) from exc
+    size = -1
+    try:
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            _fault("truncate", path)
+            size = _last_newline_end(fd, size)
+            os.ftruncate(fd, size)
+        _fault("write", path)
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        if durable:
+            _fault("fsync", path)
+            os.fdatasync(fd) if hasattr(os, "fdatasync") else os.fsync(fd)
+        st = os.fstat(fd)
+        return (st.st_ino, st.st_size, st.st_mtime_ns)
+    except OSError as exc:
+        if size >= 0:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, size)
+        raise StoreIOError(path, exc) from exc
+    finally:
+        os.close(fd)
+
+
+def write_at_end(fd: int, path: Path, data: bytes, *, durable: bool, cut_to: int | None = None) -> tuple[int, int, int]:
+    """Append ``data`` through an open O_APPEND descriptor, first cutting the file to ``cut_to`` (a torn
+    tail). On failure the file is cut back to where it ended and ``StoreIOError`` raised."""
+    size = -1
+    try:
+        size = os.fstat(fd).st_size
+        if cut_to is not None and size > cut_to:
+            _fault("truncate", path)
+            os.ftruncate(fd, cut_to)
+            size = cut_to
+        _fault("write", path)
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        if durable:
+            _fault("fsync", path)
+            os.fdatasync(fd) if hasattr(os, "fdatasync") else os.fsync(fd)
+        st = os.fstat(fd)
+        return (st.st_ino, st.st_size, st.st_mtime_ns)
+    except OSError as exc:
+        if size >= 0:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, size)
+        raise StoreIOError(path, exc) from exc
+
+
+def _last_newline_end(fd: int, size: int) -> int:
+    """Offset just after the last b'\\n' before ``size`` (0 if none)."""
+    pos = size
+    while pos > 0:
+        start = max(0, pos - 65536)
+        block = os.pread(fd, pos - start, start)
+        idx = block.rfind(b"\n")
+        if idx >= 0:
+            return start + idx + 1
+        pos = start
+    return 0
+
+
+def complete_lines(data: bytes) -> list[bytes]:
+    """The newline-terminated lines of ``data``; an unterminated tail (a write in flight) is left out."""
+    end = data.rfind(b"\n")
+    if end < 0:
+        return []
+    return data[:end].split(b"\n")
+
+
+def tail_lines(path: Path, count: int) -> list[bytes]:
+    """The last ``count`` complete lines of ``path`` read from the end, oldest first; [] if absent."""
+    try:
+        fd = os.open(path, os.O_RDONLY | _O_NOFOLLOW | _O_CLOEXEC)
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise StoreIOError(path, exc) from exc
+    try:
+        size = os.fstat(fd).st_size
+        end = _last_newline_end(fd, size)
+        pos, buf = end, b""
+        while pos > 0 and buf.count(b"\n") <= count:
+            start = max(0, pos - 65536)
+            buf = os.pread(fd, pos - start, start) + buf
+            pos = start
+        lines = buf[:-1].split(b"\n") if buf else []
+        return lines[-count:] if count else []
+    finally:
+        os.close(fd)
+
+
+def remove_stale_temps(folder: Path, prefix: str = ".") -> list[Path]:
+    """Delete temporary files in ``folder`` whose names start with ``prefix``; the caller holds the lock."""
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return []
+    for entry in entries:
+        if is_temp_name(entry.name) and entry.name.startswith(prefix):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+    return removed
+
+
+class Lock:
+    """An exclusive lock between processes and threads on a lock file that is never deleted.
+
+    POSIX: ``fcntl.flock`` on a descriptor kept open for the life of the object (reopened after a fork),
+    behind a thread lock, polled with back-off until ``timeout``. filelock, the usual tool, reopens and
+    truncates the lock file on every acquire: 60 us (3.x) to 275 us (4.x) per write and an inode change that
+    makes every journal fdatasync commit the file system journal (measured in benchmarks/bench_store.py).
+    Elsewhere filelock is used.
+    """
+
+    def __init__(self, path: Path, timeout: float, what: str) -> None:
+        self._path = path
+        self._what = what
+        self._timeout = timeout
+        self._thread_lock = threading.RLock()
+        self._depth = 0
+        self._fd = -1
+        self._pid = 0
+        self._fallback: Any = None if _HAVE_FCNTL else filelock.FileLock(str(path), timeout=timeout)
+
+    def _descriptor(self) -> int:
+        if self._fd < 0 or self._pid != os.getpid():
+            try:
+                fd = os.open(self._path, os.O_RDWR | os.O_CREAT | _O_CLOEXEC | _O_NOFOLLOW, 0o666)
+            except FileNotFoundError:  # the first lock of a store: make the locks folder
+                self._path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(self._path, os.O_RDWR | os.O_CREAT | _O_CLOEXEC | _O_NOFOLLOW, 0o666)
+            self._fd, self._pid = fd, os.getpid()
+        return self._fd
+
+    def _acquire(self, timeout: float) -> bool:
+        """True once held; False when ``timeout`` passed first."""
+        deadline = time.monotonic() + timeout
+        if not self._thread_lock.acquire(timeout=timeout if timeout > 0 else 0):
+            return False
+        if self._depth:
+            self._depth += 1
+            return True
+        try:
+            if self._fallback is not None:
+                try:
+                    self._fallback.acquire(timeout=max(0.0, deadline - time.monotonic()), poll_interval=0.001)
+                except filelock.Timeout:
+                    self._thread_lock.release()
+                    return False
+            else:
+                fd, pause = self._descriptor(), 0.0005
+                while True:
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        if time.monotonic() >= deadline:
+                            self._thread_lock.release()
+                            return False
+                        time.sleep(pause)
+                        pause = min(pause * 2, 0.01)
+        except OSError as exc:
+            self._thread_lock.release()
+            raise StoreIOError(self._path, exc) from exc
+        self._depth = 1
+        return True
+
+    def release(self) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            if self._fallback is not None:
+                self._fallback.release()
+            else:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._thread_lock.release()
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        if not self._acquire(self._timeout):
+            raise LockTimeoutError(
+                f"waited {self._timeout:g} s for the lock on {self._what} ({self._path}); another process "
+                "is holding it"
+            )
+        try:
+            yield
+        finally:
+            self.release()
+
+    def try_acquire(self) -> bool:
+        """Take the lock if nobody holds it; False at once otherwise. Pair with ``release``."""
+        return self._acquire(0)

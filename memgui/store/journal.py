@@ -1,0 +1,200 @@
+"""A per-user write-ahead journal: one appended (and, when durable, fdatasync'd) line acknowledges a write.
+
+The file is JSON lines: a header ``{"journal": 2, "boot": id, "base": seq}`` then records, each with a
+``seq`` one above the previous. Two kinds of record:
+
+* a **message** record ``{"seq", "msg", "day", "max", "archive"}`` is *lazy*: the message lives only here
+  until the history and metrics files are rewritten from the journal ("materialized"), which happens every
+  ``MATERIALIZE_EVERY`` messages, shortly after the last one, before any other write and on close. Those two
+  files carry the seq they include (``SEQ_KEY``), so every reader merges exactly the records they lack.
+* a **document** record ``{"seq", "puts": {file: {"doc": ...}}, "appends": {log: [...]}}`` is *eager*: its
+  files are replaced right after it is written, then ``{"done": seq}`` follows. A record without its done
+  marker (the writer was killed) is replayed by the next writer; after a machine crash (another boot id)
+  every document record since the base is replayed, in order. Each one is idempotent.
+
+A reset (after materializing, with the files synced when durable) starts a fresh journal whose base is the
+last seq: everything up to the base is in the files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import threading
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from memgui.store import fileio
+from memgui.store.codec import Codec
+from memgui.store.errors import CorruptDataError, StoreIOError
+
+SEQ_KEY = "_memgui_seq"
+MATERIALIZE_EVERY = 256
+
+
+@cache
+def boot_id() -> str | None:
+    """An id of this boot of the machine (Linux); None where the system offers none."""
+    with contextlib.suppress(OSError):
+        return Path("/proc/sys/kernel/random/boot_id").read_text("ascii").strip() or None
+    return None
+
+
+@dataclasses.dataclass
+class JournalState:
+    """What a journal holds, parsed: base seq, boot id, records (message and document) and done seqs."""
+
+    key: tuple[int, int, int] | None = None
+    offset: int = 0  # bytes parsed: the end of the last complete line
+    lines: int = 0
+    base: int = 0
+    boot: str | None = None
+    messages: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    documents: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    done: set[int] = dataclasses.field(default_factory=set)
+
+    @property
+    def last_seq(self) -> int:
+        last = self.base
+        if self.messages:
+            last = max(last, self.messages[-1]["seq"])
+        if self.documents:
+            last = max(last, self.documents[-1]["seq"])
+        return last
+
+    def unfinished(self) -> list[dict[str, Any]]:
+        """Document records whose files may not have been replaced: those without a done marker after a
+        writer was killed, or all of them after a machine crash."""
+        if self.boot is not None and self.boot != boot_id():
+            return list(self.documents)
+        return [r for r in self.documents if r["seq"] not in self.done]
+
+
+class Journal:
+    """The journal file of one user folder."""
+
+    def __init__(self, path: Path, codec: Codec) -> None:
+        self.path = path
+        self.codec = codec
+        self._state = JournalState()
+        self._mutex = threading.Lock()
+        self._fd = -1
+        self._fd_owner: tuple[int, int] = (0, 0)  # (inode, pid) the descriptor was opened for
+
+    def _decode(self, line: bytes, number: int) -> dict[str, Any]:
+        value = self.codec.decode_line(line, self.path, number)
+        if not isinstance(value, dict):
+            raise CorruptDataError(self.path, f"line {number}: is not a journal record")
+        return value
+
+    def read(self) -> JournalState:
+        """The journal as it is on disk now (re-parsed only when the file changed)."""
+        with self._mutex:
+            return self._read()
+
+    def _read(self) -> JournalState:
+        key = fileio.stat_key(self.path)
+        state = self._state
+        if key is not None and key == state.key:
+            return state
+        if key is None:
+            self._state = JournalState()
+            return self._state
+        if state.key is not None and key[0] == state.key[0] and key[1] >= state.offset:
+            data = fileio.read_range(self.path, state.offset)  # the same file, grown: parse what is new
+            if data is not None:
+                self._parse(state, data)
+                state.key = key
+                return state
+        found = fileio.read_bytes_keyed(self.path)
+        if found is None:
+            self._state = JournalState()
+            return self._state
+        data, key = found
+        state = JournalState(key=key)
+        self._parse(state, data)
+        self._state = state
+        return state
+
+    def _parse(self, state: JournalState, data: bytes) -> None:
+        end = data.rfind(b"\n") + 1
+        for line in data[:end].split(b"\n")[:-1]:
+            state.lines += 1
+            record = self._decode(line, state.lines)
+            if state.lines == 1:
+                if "journal" not in record:
+                    raise CorruptDataError(self.path, "line 1: is not a journal header")
+                state.base, state.boot = int(record.get("base") or 0), record.get("boot")
+            elif "done" in record:
+                state.done.add(int(record["done"]))
+            elif not isinstance(record.get("seq"), int):
+                raise CorruptDataError(self.path, f"line {state.lines}: record without a seq")
+            elif "msg" in record:
+                state.messages.append(record)
+            else:
+                state.documents.append(record)
+        state.offset += end
+
+    @property
+    def boot_now(self) -> str | None:
+        return boot_id()
+
+    def append(self, record: dict[str, Any], *, durable: bool) -> None:
+        """Append ``record`` (synced when ``durable``): when this returns, the write is acknowledged."""
+        self.append_many([record], durable=durable)
+
+    def append_many(self, records: list[dict[str, Any]], *, durable: bool) -> None:
+        """Append records in one write and one sync. The caller holds the user's lock and called ``read``."""
+        data = b"".join(self.codec.encode_line(record, self.path) for record in records)
+        self._write(data, durable)
+        state = self._state
+        for record in records:
+            (state.messages if "msg" in record else state.documents).append(record)
+        state.lines += len(records)
+
+    def mark_done(self, seq: int) -> None:
+        """The files of document record ``seq`` are in place (no sync: replay is idempotent)."""
+        self._write(self.codec.encode_line({"done": seq}, self.path), durable=False)
+        self._state.done.add(seq)
+        self._state.lines += 1
+
+    def _write(self, data: bytes, durable: bool) -> None:
+        if self._state.key is None:
+            self.reset(self._state.base, durable=durable)
+        state = self._state
+        assert state.key is not None
+        owner = (state.key[0], os.getpid())
+        if self._fd < 0 or self._fd_owner != owner:
+            self.close()
+            try:
+                self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0))
+            except OSError as exc:
+                raise StoreIOError(self.path, exc) from exc
+            self._fd_owner = owner
+        state.key = fileio.write_at_end(self._fd, self.path, data, durable=durable, cut_to=state.offset)
+        state.offset += len(data)
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+        self._fd = -1
+
+    def reset(self, base: int, *, durable: bool) -> None:
+        """Start an empty journal at ``base`` (the files hold everything up to it)."""
+        header = self.codec.encode_line({"journal": 2, "boot": boot_id(), "base": base}, self.path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        stat = fileio.atomic_write(self.path, header, durable=durable)
+        self.close()
+        self._state = JournalState(key=(stat.st_ino, stat.st_size, stat.st_mtime_ns), offset=len(header),
+                                   lines=1, base=base, boot=boot_id())
+
+    @property
+    def state(self) -> JournalState:
+        """The state as last read or written by this process (call ``read`` first to see others' writes)."""
+        return self._state
+
+    def size(self) -> int:
+        return self._state.key[1] if self._state.key else 0

@@ -1,0 +1,183 @@
+"""File access of the JSON backend: cached strict reads, atomic puts, logs, journals and logical merges.
+
+``JsonFiles`` knows the layout and the codec, not the business rules. Logical reads of the history and
+metrics merge the journal's message records the files do not include yet (see ``journal.py``); they take
+no lock and retry when a materialization lands between reading the files and the journal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from memgui.store import fileio
+from memgui.store.codec import Codec
+from memgui.store.doccache import DocCache, StatKey
+from memgui.store.errors import CorruptDataError
+from memgui.store.journal import Journal
+from memgui.store.json_merge import CountFn, file_seq, merge_history, merge_metrics
+from memgui.store.layout import Layout
+from memgui.store.records import SHAPE_CHECKS, USER_FILES, USER_LOGS, Doc, DocKind, LogKind, message_id
+
+BACKUP_SECONDS = 300.0
+Check = Callable[[Path, Any], None]
+
+
+class JsonFiles:
+    """Reads and writes of one store's files, shared by its transactions and lock-free readers."""
+
+    def __init__(self, layout: Layout, codec: Codec, count: CountFn) -> None:
+        self.layout = layout
+        self.codec = codec
+        self._count = count
+        self._cache = DocCache()
+        self._journals: dict[Path, Journal] = {}
+        self._merged: dict[Path, tuple[Any, tuple[Doc | None, Doc | None, list[Doc]]]] = {}
+        self._backup_times: dict[Path, float] = {}
+        self._mutex = threading.Lock()
+
+    # -- documents ----------------------------------------------------------------------------------
+    def load_keyed(self, path: Path, check: Check) -> tuple[Any, StatKey | None]:
+        key = fileio.stat_key(path)
+        if key is None:
+            return None, None
+        hit = self._cache.get(path, key)
+        if hit is not None:
+            return hit, key
+        found = fileio.read_bytes_keyed(path)
+        if found is None:
+            return None, None
+        data, key = found
+        doc = self.codec.decode_doc(data, path)
+        check(path, doc)
+        self._cache.put(path, key, doc)
+        return doc, key
+
+    def load(self, path: Path, check: Check) -> Any:
+        return self.load_keyed(path, check)[0]
+
+    def load_doc(self, folder: Path, kind: DocKind) -> Doc | None:
+        """A user document exactly as its file holds it (no journal merge)."""
+        return self.load(folder / USER_FILES[kind], SHAPE_CHECKS[kind])  # type: ignore[no-any-return]
+
+    def put(self, path: Path, doc: Any, *, durable: bool, indent: int | None = 2) -> None:
+        """Replace ``path`` by ``doc`` atomically (encoded first, so bad input never reaches the disk)."""
+        data = self.codec.encode_doc(doc, path, indent=indent)
+        stat = fileio.atomic_write(path, data, durable=durable)
+        self._cache.put(path, (stat.st_ino, stat.st_size, stat.st_mtime_ns), doc)
+        self._refresh_backup(path, data)
+
+    def put_doc(self, folder: Path, kind: DocKind, doc: Doc, *, durable: bool) -> None:
+        self.put(folder / USER_FILES[kind], doc, durable=durable, indent=None if kind == "history" else 2)
+
+    def _refresh_backup(self, path: Path, data: bytes) -> None:
+        """Keep a copy at most BACKUP_SECONDS old, for ``repair`` to restore if the file gets damaged."""
+        now = time.monotonic()
+        if now - self._backup_times.get(path, -BACKUP_SECONDS) < BACKUP_SECONDS:
+            return
+        root = self.layout.root
+        backups = self.layout.backups if path.parent == root else self.layout.user_backups(path.parent)
+        backups.mkdir(parents=True, exist_ok=True)
+        fileio.atomic_write(backups / path.name, data, durable=False)
+        self._backup_times[path] = now
+
+    # -- logs -----------------------------------------------------------------------------------------
+    def decode_entry(self, line: bytes, path: Path, number: int) -> Doc:
+        entry = self.codec.decode_line(line, path, number)
+        if not isinstance(entry, dict):
+            raise CorruptDataError(path, f"line {number}: should be an object")
+        return entry
+
+    def load_log(self, folder: Path, kind: LogKind) -> list[Doc]:
+        """Every complete entry of a log file (a line still being written is left out)."""
+        path = folder / USER_LOGS[kind]
+        key = fileio.stat_key(path)
+        if key is None:
+            return []
+        hit = self._cache.get(path, key)
+        if hit is not None:
+            return hit  # type: ignore[no-any-return]
+        found = fileio.read_bytes_keyed(path)
+        if found is None:
+            return []
+        data, key = found
+        entries = [self.decode_entry(line, path, n) for n, line in enumerate(fileio.complete_lines(data), 1)]
+        self._cache.put(path, key, entries)
+        return entries
+
+    def append_log(self, folder: Path, kind: LogKind, entries: list[Doc], *, durable: bool = False) -> None:
+        """Append entries, skipping those up to the id the log already ends with (a replay appends once;
+        logs only grow by such batches, in order)."""
+        path = folder / USER_LOGS[kind]
+        tail = fileio.tail_lines(path, 1)
+        fresh = entries
+        if tail:
+            last = message_id(self.decode_entry(tail[0], path, 0))
+            ids = [message_id(e) for e in entries]
+            if last in ids:
+                fresh = entries[ids.index(last) + 1 :]
+        if fresh:
+            data = b"".join(self.codec.encode_line(e, path) for e in fresh)
+            fileio.append_bytes(path, data, durable=durable)
+
+    # -- journals and logical reads -------------------------------------------------------------------
+    def journal(self, folder: Path) -> Journal:
+        with self._mutex:
+            journal = self._journals.get(folder)
+            if journal is None or journal.codec is not self.codec:
+                journal = self._journals[folder] = Journal(self.layout.journal(folder), self.codec)
+            return journal
+
+    def logical(self, folder: Path, *, locked: bool) -> tuple[Doc | None, Doc | None, list[Doc]]:
+        """(history, metrics, messages trimmed into the archive but not yet written there), with every
+        message the journal holds. Without the lock, retried while a materialization lands in between."""
+        journal = self.journal(folder)
+        for _attempt in range(50):
+            history, h_key = self.load_keyed(folder / USER_FILES["history"], SHAPE_CHECKS["history"])
+            metrics, m_key = self.load_keyed(folder / USER_FILES["metrics"], SHAPE_CHECKS["metrics"])
+            state = journal.read()
+            if not state.messages:
+                return history, metrics, []
+            if not locked and min(file_seq(history, state.base), file_seq(metrics, state.base)) < state.base:
+                continue  # the files were read before a materialization whose journal reset we see
+            keys = (h_key, m_key, state.key)
+            hit = self._merged.get(folder)
+            if hit is not None and hit[0] == keys:
+                return hit[1]
+            merged_history, archived = merge_history(history, state.base, state.messages)
+            merged_metrics = merge_metrics(metrics, state.base, state.messages, self._count)
+            result = (merged_history, merged_metrics, archived)
+            self._merged[folder] = (keys, result)
+            return result
+        raise CorruptDataError(journal.path, "kept changing for 50 reads in a row; is a writer looping?")
+
+    def forget(self, folder: Path) -> None:
+        """Drop everything cached about a folder (after a move or an erase)."""
+        self._cache.forget_under(folder)
+        with self._mutex:
+            self._journals.pop(folder, None)
+        self._merged.pop(folder, None)
+
+    def clear(self) -> None:
+        self._cache.clear()
+        with self._mutex:
+            self._journals.clear()
+        self._merged.clear()
+
+    def sync_folder(self, folder: Path) -> None:
+        """fsync every file of a user folder and the folder itself (before a journal reset)."""
+        names = [*USER_FILES.values(), *USER_LOGS.values()]
+        paths = [folder / n for n in names] + [self.layout.user_id_file(folder)]
+        for path in paths:
+            with contextlib.suppress(FileNotFoundError):
+                fd = os.open(path, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+        fileio.fsync_dir(folder)

@@ -1,0 +1,460 @@
+"""``JsonMemoryStore``: the JSON-files backend (format v1 plus dot-named bookkeeping).
+
+Writes of one user run under that user's lock file for the whole read-modify-write and are acknowledged by
+one journal line (fdatasync'd with ``DURABLE_WRITES``); see ``journal.py`` for how messages reach the v1
+files. Reads take no lock: files are replaced atomically and merged with the journal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from memgui.store import fileio, keyring
+from memgui.store.base import MemoryStore
+from memgui.store.codec import Codec
+from memgui.store.config import StoreConfig, build_config
+from memgui.store.errors import ConflictError, CorruptDataError, EncryptionError, InvalidUserIdError
+from memgui.store.ids import folder_for, id_from_folder, is_hashed_folder, is_user_folder_name
+from memgui.store.journal import MATERIALIZE_EVERY, SEQ_KEY
+from memgui.store.json_files import JsonFiles
+from memgui.store.json_merge import public_metrics
+from memgui.store.json_txn import JsonGlobalTxn, JsonUserTxn
+from memgui.store.layout import Layout
+from memgui.store.materializer import Materializer
+from memgui.store.records import (
+    SHAPE_CHECKS,
+    USER_FILES,
+    USER_LOGS,
+    Doc,
+    DocKind,
+    LogKind,
+    check_global,
+    check_index,
+    message_id,
+)
+
+log = logging.getLogger(__name__)
+CHECKPOINT_BYTES = 1 << 20
+_FILE_KINDS: dict[str, DocKind] = {name: kind for kind, name in USER_FILES.items()}
+_LOG_KINDS: dict[str, LogKind] = {name: kind for kind, name in USER_LOGS.items()}
+
+
+class JsonMemoryStore(MemoryStore):
+    """The memory store as JSON files in ``DATA_DIR`` (see README "On disk")."""
+
+    def __init__(self, config: StoreConfig | Mapping[str, Any] | str | os.PathLike[str] | None = None) -> None:
+        if isinstance(config, (str, os.PathLike)):
+            config = build_config({"DATA_DIR": os.fspath(config)})
+        elif config is None or isinstance(config, Mapping):
+            config = build_config(config)
+        super().__init__(config)
+        self.root = Path(config.DATA_DIR).absolute()
+        self.layout = Layout(self.root)
+        self.durable = config.DURABLE_WRITES
+        self._locks: dict[Path, fileio.Lock] = {}
+        self._prepared: set[Path] = set()
+        self._pending_encryption = False
+        self._root_ready = False
+        self._user_locks: dict[str, tuple[Path, fileio.Lock]] = {}
+        self._clean: dict[Path, Any] = {}  # journal keys known to need no recovery
+        self.files = JsonFiles(self.layout, Codec(self._open_cipher()), self._count_message)
+        self._materializer = Materializer(self._materialize_if_idle, self._quiet_for)
+
+    # -- encryption and the folder itself -----------------------------------------------------------
+    def _open_cipher(self) -> Any:
+        section = keyring.encryption_section(keyring.read_settings(self.layout))
+        if section is not None:
+            return keyring.cipher_from_settings(self.layout, section, self.config.ENCRYPTION_KEY)
+        if self.config.ENCRYPTION_ENABLED:
+            if not self.config.ENCRYPTION_KEY:
+                raise EncryptionError("ENCRYPTION_ENABLED is true but ENCRYPTION_KEY is not set")
+            if self._holds_data():
+                raise EncryptionError(f"{self.root} holds unencrypted data: encrypt it in place first "
+                                      f"(memgui-store encrypt {self.root})")
+            self._pending_encryption = True
+        return None
+
+    @property
+    def codec(self) -> Codec:
+        return self.files.codec
+
+    def _holds_data(self) -> bool:
+        try:
+            return any(not e.name.startswith(".") for e in os.scandir(self.root))
+        except FileNotFoundError:
+            return False
+
+    def _ensure_root(self) -> None:
+        """Create DATA_DIR (on the first write only) and, for a new encrypted store, its settings."""
+        if self._root_ready:
+            return
+        if not self.root.is_dir():
+            self.root.mkdir(parents=True, exist_ok=True)
+            if self.durable:
+                fileio.fsync_dir(self.root.parent)
+        if self._pending_encryption:
+            with self._lock(self.layout.settings_lock, "the store settings").held():
+                section = keyring.encryption_section(keyring.read_settings(self.layout))
+                if section is None:
+                    section, cipher = keyring.new_encryption_section(str(self.config.ENCRYPTION_KEY), migration=None)
+                    keyring.write_settings(self.layout, {"memgui_store": 1, "encryption": section})
+                else:
+                    cipher = keyring.cipher_from_settings(self.layout, section, self.config.ENCRYPTION_KEY)
+                self.files.codec = Codec(cipher)
+                self._pending_encryption = False
+        self._root_ready = True
+
+    def _lock(self, path: Path, what: str) -> fileio.Lock:
+        lock = self._locks.get(path)
+        if lock is None:
+            lock = self._locks[path] = fileio.Lock(path, self.config.LOCK_TIMEOUT, what)
+        return lock
+
+    def _user_lock(self, folder: Path, user_id: str) -> fileio.Lock:
+        hit = self._user_locks.get(user_id)
+        if hit is None or hit[0] != folder:
+            hit = self._user_locks[user_id] = (folder, self._lock(self.layout.user_lock(folder.name),
+                                                                   f"user {user_id!r}"))
+        return hit[1]
+
+    # -- the seam: reads ----------------------------------------------------------------------------
+    def _read_doc(self, user_id: str, kind: DocKind) -> Doc | None:
+        folder = self.layout.user_dir(user_id)
+        if kind == "history":
+            return self.files.logical(folder, locked=False)[0]
+        if kind == "metrics":
+            metrics = self.files.logical(folder, locked=False)[1]
+            return None if metrics is None else public_metrics(metrics)
+        return self.files.load_doc(folder, kind)
+
+    def _read_log(self, user_id: str, log_kind: LogKind) -> list[Doc]:
+        folder = self.layout.user_dir(user_id)
+        entries = self.files.load_log(folder, log_kind)
+        if log_kind == "archive":
+            pending = self.files.logical(folder, locked=False)[2]
+            if pending:
+                seen = {message_id(e) for e in entries[-len(pending):]}
+                entries = [*entries, *(m for m in pending if message_id(m) not in seen)]
+        return entries
+
+    def _has_user(self, user_id: str) -> bool:
+        return self.layout.user_dir(user_id).is_dir()
+
+    def folder_id(self, name: str) -> str | None:
+        """The user id stored in the folder ``name`` of DATA_DIR; None if it is not a user folder."""
+        if not is_user_folder_name(name):
+            return None
+        if not is_hashed_folder(name):
+            return id_from_folder(name)
+        doc = self.files.load(self.layout.user_id_file(self.root / name), _check_user_id_doc)
+        return doc["user_id"] if doc and folder_for(doc["user_id"]) == name else None
+
+    def _list_users(self) -> list[str]:
+        try:
+            entries = list(os.scandir(self.root))
+        except FileNotFoundError:
+            return []
+        ids = []
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                try:
+                    user_id = self.folder_id(entry.name)
+                except CorruptDataError as exc:
+                    log.warning("skipping %s: %s", entry.path, exc)
+                    continue
+                if user_id is not None:
+                    ids.append(user_id)
+        return sorted(ids)
+
+    def _read_global(self) -> Doc | None:
+        return self.files.load(self.layout.global_context, check_global)  # type: ignore[no-any-return]
+
+    def read_index(self) -> list[str]:
+        """The folder names ``users_index.json`` lists ([] when it does not exist)."""
+        doc = self.files.load(self.layout.index, check_index)
+        return list(doc["users"]) if doc else []
+
+    # -- the seam: transactions ---------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _user_txn(self, user_id: str, *, create: bool) -> Iterator[JsonUserTxn]:
+        folder = self.layout.user_dir(user_id)
+        if not create and not folder.is_dir():
+            txn = JsonUserTxn(self.files, folder, user_id, exists=False)
+            yield txn
+            if txn.dirty:
+                raise ConflictError(f"user {user_id!r} does not exist")
+            return
+        if create:
+            self._ensure_root()
+        with self._user_lock(folder, user_id).held():
+            exists = self.layout.user_dir(user_id).is_dir()  # again, under the lock
+            if exists:
+                self._prepare(folder)
+            txn = JsonUserTxn(self.files, folder, user_id, exists)
+            yield txn
+            if txn.dirty:
+                if not exists:
+                    self._create(txn)
+                elif txn.messages and not (txn.staged or txn.appends):
+                    self._commit_messages(txn)
+                else:
+                    self._commit_documents(txn)
+
+    def _prepare(self, folder: Path) -> None:
+        """Under the user's lock: clear what a killed writer left (temp files, unfinished records)."""
+        if folder not in self._prepared:
+            fileio.remove_stale_temps(folder)
+            fileio.remove_stale_temps(self.layout.user_meta(folder))
+            self._prepared.add(folder)
+        journal = self.files.journal(folder)
+        state = journal.read()
+        if state.key is not None and state.key == self._clean.get(folder):
+            return
+        unfinished = state.unfinished()
+        if unfinished:
+            self._replay(folder, unfinished)
+            for record in unfinished:
+                journal.mark_done(record["seq"])
+        if state.boot != journal.boot_now:
+            self._materialize(folder)  # after a restart of the machine: sync and start a fresh journal
+        self._clean[folder] = journal.read().key
+
+    def _commit_messages(self, txn: JsonUserTxn) -> None:
+        """The hot path: one journal line per message, the v1 files rewritten every MATERIALIZE_EVERY."""
+        journal = self.files.journal(txn.folder)
+        seq = journal.state.last_seq  # read by _prepare, under this lock
+        records = []
+        for message, day in txn.messages:
+            seq += 1
+            records.append({"seq": seq, "msg": message, "day": day.isoformat(),
+                            "max": self.config.MAX_MESSAGES, "archive": self.config.ARCHIVE_TRIMMED})
+        journal.append_many(records, durable=self.durable)
+        if len(journal.state.messages) >= MATERIALIZE_EVERY:
+            self._materialize(txn.folder)
+        else:
+            self._materializer.schedule(txn.folder, txn.user_id)
+        self._clean[txn.folder] = journal.state.key
+
+    def _commit_documents(self, txn: JsonUserTxn) -> None:
+        """Any other write: journal line, then the files replaced at once, then its done marker."""
+        if txn.messages:
+            self._commit_messages(txn)
+        journal = self.files.journal(txn.folder)
+        if journal.read().messages:
+            self._materialize(txn.folder)
+        seq = journal.read().last_seq + 1
+        puts = {}
+        for kind, doc in txn.staged.items():
+            if kind in ("history", "metrics"):
+                doc = {**doc, SEQ_KEY: seq}
+            puts[USER_FILES[kind]] = {"doc": doc}
+        appends = {USER_LOGS[kind]: entries for kind, entries in txn.appends.items()}
+        record = {"seq": seq, "puts": puts, "appends": appends}
+        for name, put in puts.items():  # encode first: bad input raises before the journal sees it
+            self.codec.encode_doc(put["doc"], txn.folder / name)
+        journal.append(record, durable=self.durable)
+        self._replay(txn.folder, [record])
+        journal.mark_done(seq)
+        if journal.size() > CHECKPOINT_BYTES:
+            self._checkpoint(txn.folder, seq)
+        self._clean[txn.folder] = journal.read().key
+        self._register(txn.folder.name)
+
+    def _replay(self, folder: Path, records: list[dict[str, Any]]) -> None:
+        """Apply document records (idempotent); file names are checked against the layout."""
+        journal_path = self.layout.journal(folder)
+        for record in records:
+            for name, entries in (record.get("appends") or {}).items():
+                if name not in _LOG_KINDS or not isinstance(entries, list):
+                    raise CorruptDataError(journal_path, f"names an unknown log {name!r}")
+                self.files.append_log(folder, _LOG_KINDS[name], entries)
+            for name, put in (record.get("puts") or {}).items():
+                kind = _FILE_KINDS.get(name)
+                if kind is None or not isinstance(put, dict):
+                    raise CorruptDataError(journal_path, f"names an unknown file {name!r}")
+                SHAPE_CHECKS[kind](journal_path, put.get("doc"))
+                self.files.put_doc(folder, kind, put["doc"], durable=False)
+
+    def _materialize(self, folder: Path) -> None:
+        """Under the user's lock: write the journal's messages into the v1 files, then reset the journal."""
+        journal = self.files.journal(folder)
+        state = journal.read()
+        if state.messages:
+            history, metrics, archived = self.files.logical(folder, locked=True)
+            if archived:
+                self.files.append_log(folder, "archive", archived)
+            assert history is not None and metrics is not None
+            self.files.put_doc(folder, "history", history, durable=False)
+            self.files.put_doc(folder, "metrics", metrics, durable=False)
+        self._checkpoint(folder, state.last_seq)
+
+    def _checkpoint(self, folder: Path, base: int) -> None:
+        if self.durable:
+            self.files.sync_folder(folder)
+        self.files.journal(folder).reset(base, durable=self.durable)
+
+    def _quiet_for(self, folder: Path) -> float:
+        """Seconds since the user's journal last changed."""
+        key = fileio.stat_key(self.layout.journal(folder))
+        return float("inf") if key is None else max(0.0, time.time() - key[2] / 1e9)
+
+    def _materialize_if_idle(self, folder: Path, user_id: str) -> bool:
+        """For the background materializer: False (retry later) if a writer holds the lock."""
+        lock = self._user_lock(folder, user_id)
+        if not lock.try_acquire():
+            return False
+        try:
+            if folder.is_dir():
+                self._prepare(folder)
+                if self.files.journal(folder).read().messages:
+                    self._materialize(folder)
+                    self._clean[folder] = self.files.journal(folder).read().key
+        finally:
+            lock.release()
+        return True
+
+    def _create(self, txn: JsonUserTxn) -> None:
+        """Make a new user's folder with its files, durably, and list it in the index."""
+        self._refuse_case_twin(txn.folder.name, txn.user_id)
+        for message, day in txn.messages:  # a new user's first messages go straight into the files
+            history = txn.read("history") or {"messages": []}
+            txn.write("history", {**history, "messages": [*history["messages"], message]})
+            txn.write("metrics", self._count_message(txn.read("metrics") or {}, message, day))
+        for kind, doc in txn.staged.items():  # encode first: bad input raises before anything is made
+            self.codec.encode_doc(doc, txn.folder / USER_FILES[kind])
+        if is_hashed_folder(txn.folder.name):
+            id_file = self.layout.user_id_file(txn.folder)
+            id_file.parent.mkdir(parents=True, exist_ok=True)
+            self.files.put(id_file, {"user_id": txn.user_id}, durable=self.durable)
+        else:
+            txn.folder.mkdir(exist_ok=True)
+        for log_kind, entries in txn.appends.items():
+            self.files.append_log(txn.folder, log_kind, entries, durable=self.durable)
+        for kind, doc in txn.staged.items():
+            self.files.put_doc(txn.folder, kind, doc, durable=self.durable)
+        if self.durable:
+            fileio.fsync_dir(txn.folder)
+            fileio.fsync_dir(self.root)
+        self._register(txn.folder.name)
+
+    def _refuse_case_twin(self, folder: str, user_id: str) -> None:
+        """On a case-insensitive file system two ids differing only by case would share a folder."""
+        if not _case_insensitive(self.root):
+            return
+        for entry in os.scandir(self.root):
+            if entry.name != folder and entry.name.casefold() == folder.casefold():
+                raise InvalidUserIdError(user_id, f"differs only by case from the existing {entry.name!r} "
+                                                  "and this file system ignores case")
+
+    def _register(self, add: str | None = None, remove: str | None = None) -> None:
+        """Keep ``users_index.json`` listing the folder names, as v1 readers expect."""
+        listed = self.read_index()
+        if (add is None or add in listed) and (remove is None or remove not in listed):
+            return
+        with self._lock(self.layout.index_lock, "the users index").held():
+            names = set(self.read_index())
+            if add is not None:
+                names.add(add)
+            names.discard(remove or "")
+            self.files.put(self.layout.index, {"users": sorted(names)}, durable=self.durable)
+
+    @contextlib.contextmanager
+    def _global_txn(self) -> Iterator[JsonGlobalTxn]:
+        self._ensure_root()
+        with self._lock(self.layout.global_lock, "the global context").held():
+            fileio.remove_stale_temps(self.root, f".{self.layout.global_context.name}.")
+            txn = JsonGlobalTxn(self._read_global())
+            yield txn
+            if txn.staged is not None:
+                self.files.put(self.layout.global_context, txn.staged, durable=self.durable)
+
+    # -- moving and erasing -------------------------------------------------------------------------
+    def _erase_user(self, user_id: str) -> list[str]:
+        folder = self.layout.user_dir(user_id)
+        removed: list[str] = []
+        self._materializer.cancel(folder)
+        with self._user_lock(folder, user_id).held():
+            for place in (folder, self.layout.quarantine / folder.name):
+                if place.exists():
+                    removed += [str(p.relative_to(self.root)) for p in sorted(place.rglob("*")) if p.is_file()]
+                    shutil.rmtree(place)
+            self._drop(folder)
+            self._register(remove=folder.name)
+            if self.durable:
+                fileio.fsync_dir(self.root)
+        removed.append(f"{self.layout.index.name}: entry {folder.name!r}")
+        return removed
+
+    def _move_user(self, old_id: str, new_id: str) -> None:
+        old, new = self.layout.user_dir(old_id), self.layout.user_dir(new_id)
+        self._materializer.cancel(old)
+        (first, first_id), (second, second_id) = sorted([(old, old_id), (new, new_id)])
+        with self._user_lock(first, first_id).held(), self._user_lock(second, second_id).held():
+            if not old.is_dir() or new.exists():
+                raise ConflictError(f"cannot move {old_id!r} to {new_id!r}: one of them changed meanwhile")
+            self._refuse_case_twin(new.name, new_id)
+            self._prepare(old)
+            self._materialize(old)
+            os.rename(old, new)
+            id_file = self.layout.user_id_file(new)
+            if is_hashed_folder(new.name):
+                id_file.parent.mkdir(exist_ok=True)
+                self.files.put(id_file, {"user_id": new_id}, durable=self.durable)
+            elif id_file.exists():
+                id_file.unlink()
+            quarantine = self.layout.quarantine / old.name
+            if quarantine.exists():
+                os.rename(quarantine, self.layout.quarantine / new.name)
+            for folder in (old, new):
+                self._drop(folder)
+            if self.durable:
+                fileio.fsync_dir(self.root)
+            self._register(add=new.name, remove=old.name)
+
+    def _drop(self, folder: Path) -> None:
+        """Forget what this process knew about a folder that was moved or erased."""
+        self.files.forget(folder)
+        self._prepared.discard(folder)
+        self._clean.pop(folder, None)
+        self._user_locks = {uid: hit for uid, hit in self._user_locks.items() if hit[0] != folder}
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+    def initialize(self) -> bool:
+        self._ensure_root()
+        return True
+
+    def flush(self) -> None:
+        """Write every message this process journaled into the v1 files now."""
+        self._materializer.flush()
+
+    def close(self) -> None:
+        """Flush pending messages into the files and drop caches; the store stays usable."""
+        self._materializer.flush()
+        self.files.clear()
+
+    def describe(self) -> dict[str, Any]:
+        return {"backend": "json", "data_dir": str(self.root), "encrypted": self.codec.encrypted,
+                "durable": self.durable}
+
+
+def _check_user_id_doc(path: Path, doc: Any) -> None:
+    if not isinstance(doc, dict) or not isinstance(doc.get("user_id"), str):
+        raise CorruptDataError(path, 'should be {"user_id": text}')
+
+
+def _case_insensitive(root: Path) -> bool:
+    swapped = root.with_name(root.name.swapcase())
+    if swapped == root:
+        return False
+    try:
+        return swapped.exists() and os.path.samefile(root, swapped)
+    except OSError:
+        return False
+

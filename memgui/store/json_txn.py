@@ -1,0 +1,69 @@
+"""Transactions of the JSON backend: what a rule staged, for ``JsonMemoryStore`` to commit."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+from memgui.store.records import Doc, DocKind, LogKind
+from memgui.store.seam import GlobalTxn, UserTxn
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from memgui.store.json_files import JsonFiles
+
+
+class JsonUserTxn(UserTxn):
+    """Staged changes to one user folder. Reads of the history and metrics include the journal."""
+
+    def __init__(self, files: JsonFiles, folder: Path, user_id: str, exists: bool) -> None:
+        super().__init__(user_id, exists)
+        self.files = files
+        self.folder = folder
+        self.staged: dict[DocKind, Doc] = {}
+        self.appends: dict[LogKind, list[Doc]] = {}
+        self.messages: list[tuple[Doc, date]] = []
+
+    @property
+    def dirty(self) -> bool:
+        return bool(self.staged or self.appends or self.messages)
+
+    def read(self, kind: DocKind) -> Doc | None:
+        if kind in self.staged:
+            return self.staged[kind]
+        if not self.exists:
+            return None
+        if kind in ("history", "metrics"):
+            history, metrics, _ = self.files.logical(self.folder, locked=True)
+            return history if kind == "history" else metrics
+        return self.files.load_doc(self.folder, kind)
+
+    def write(self, kind: DocKind, doc: Doc) -> None:
+        self.staged[kind] = doc
+
+    def append(self, log: LogKind, entries: list[Doc]) -> None:
+        self.appends.setdefault(log, []).extend(entries)
+
+    def read_log(self, log: LogKind) -> list[Doc]:
+        committed: list[Doc] = []
+        if self.exists:
+            committed = self.files.load_log(self.folder, log)
+            if log == "archive":
+                committed = [*committed, *self.files.logical(self.folder, locked=True)[2]]
+        return [*committed, *self.appends.get(log, [])]
+
+    def append_message(self, message: Doc, day: date) -> None:
+        self.messages.append((message, day))
+
+
+class JsonGlobalTxn(GlobalTxn):
+    def __init__(self, current: Doc | None) -> None:
+        self.current = current
+        self.staged: Doc | None = None
+
+    def read(self) -> Doc | None:
+        return self.staged if self.staged is not None else self.current
+
+    def write(self, doc: Doc) -> None:
+        self.staged = doc

@@ -1,0 +1,93 @@
+"""Where everything lives inside ``DATA_DIR`` (see README "On disk").
+
+Bookkeeping is in dot-named places only: ``DATA_DIR/.memgui/`` (settings, locks, quarantine, backups of
+the store-wide files) and ``<user>/.memgui/`` (journal, backups, the id of a hashed folder).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from pathlib import Path
+
+from memgui.store.errors import CorruptDataError
+from memgui.store.ids import folder_for
+from memgui.store.records import GLOBAL_FILE, INDEX_FILE, USER_FILES, USER_LOGS, DocKind, LogKind
+
+META = ".memgui"
+
+
+class Layout:
+    """Paths of one store."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.meta = root / META
+        self.settings = self.meta / "settings.json"
+        self.locks = self.meta / "locks"
+        self.quarantine = self.meta / "quarantine"
+        self.backups = self.meta / "backups"
+        self.index = root / INDEX_FILE
+        self.global_context = root / GLOBAL_FILE
+        self._folders: dict[str, Path] = {}
+
+    def user_dir(self, user_id: str) -> Path:
+        """The folder of a (normalized) id; ``CorruptDataError`` if something that is not a plain
+        directory sits at that name (a planted symlink, a file)."""
+        path = self._folders.get(user_id)
+        if path is None:
+            path = self.root / folder_for(user_id)
+            if len(self._folders) > 100_000:
+                self._folders.clear()
+            self._folders[user_id] = path
+        try:
+            mode = os.lstat(path).st_mode
+        except FileNotFoundError:
+            return path
+        if stat.S_ISLNK(mode):
+            raise CorruptDataError(path, "is a symbolic link; the store does not follow links")
+        if not stat.S_ISDIR(mode):
+            raise CorruptDataError(path, "is not a directory")
+        return path
+
+    @staticmethod
+    def doc(user_dir: Path, kind: DocKind) -> Path:
+        return user_dir / USER_FILES[kind]
+
+    @staticmethod
+    def log(user_dir: Path, kind: LogKind) -> Path:
+        return user_dir / USER_LOGS[kind]
+
+    @staticmethod
+    def user_meta(user_dir: Path) -> Path:
+        return user_dir / META
+
+    @staticmethod
+    def journal(user_dir: Path) -> Path:
+        return user_dir / META / "journal"
+
+    @staticmethod
+    def user_id_file(user_dir: Path) -> Path:
+        return user_dir / META / "user_id"
+
+    @staticmethod
+    def user_backups(user_dir: Path) -> Path:
+        return user_dir / META / "backups"
+
+    def user_lock(self, folder: str) -> Path:
+        # Hashed so that a lock file, which outlives an erased user, does not name them.
+        digest = hashlib.sha256(folder.encode("utf-8")).hexdigest()[:32]
+        return self.locks / f"u-{digest}.lock"
+
+    @property
+    def index_lock(self) -> Path:
+        return self.locks / "index.lock"
+
+    @property
+    def global_lock(self) -> Path:
+        return self.locks / "global.lock"
+
+    @property
+    def settings_lock(self) -> Path:
+        return self.locks / "settings.lock"

@@ -1,0 +1,126 @@
+"""The seam between business rules and persistence.
+
+``MemoryStore`` (``base.py``) holds every rule once and talks to storage only through the abstract methods
+declared here; a backend implements them and nothing else. A backend persists documents and append-only
+logs per user, a global context document, and the list of users; it guarantees that everything staged in
+one transaction lands together and that no two transactions on one user interleave, across processes.
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+from datetime import date, tzinfo
+from typing import Any
+
+from memgui.store.config import StoreConfig
+from memgui.store.records import Doc, DocKind, LogKind
+from memgui.store.timeutil import local_zone, parse_zone
+
+
+class UserTxn(abc.ABC):
+    """Exclusive access to one user's documents while a rule reads and changes them.
+
+    Reads see the latest committed state, or what this transaction staged. Writes and appends are staged
+    and persisted when the transaction ends without an exception; an exception discards them. Documents
+    returned by ``read`` are shared with the backend's cache: rules copy what they change.
+    """
+
+    def __init__(self, user_id: str, exists: bool) -> None:
+        self.user_id = user_id
+        self.exists = exists
+
+    @abc.abstractmethod
+    def read(self, kind: DocKind) -> Doc | None:
+        """The user's document of ``kind``; None when it does not exist."""
+
+    @abc.abstractmethod
+    def write(self, kind: DocKind, doc: Doc) -> None:
+        """Stage ``doc`` as the new document of ``kind``."""
+
+    @abc.abstractmethod
+    def append(self, log: LogKind, entries: list[Doc]) -> None:
+        """Stage ``entries`` (each with a unique ``id``) for the end of ``log``; ids already there are skipped."""
+
+    @abc.abstractmethod
+    def read_log(self, log: LogKind) -> list[Doc]:
+        """Every committed entry of ``log``, oldest first."""
+
+    @abc.abstractmethod
+    def append_message(self, message: Doc, day: date) -> None:
+        """Stage ``message`` for the end of the history, counted in the metrics on the user's local ``day``
+        (``StoreSeam._count_message``); the history is then trimmed to ``MAX_MESSAGES``, the trimmed
+        messages going to the archive when ``ARCHIVE_TRIMMED``. A backend may apply this lazily, as long as
+        every read (``read``, ``_read_doc``, ``_read_log``) already shows it."""
+
+
+class GlobalTxn(abc.ABC):
+    """Exclusive access to the global context document."""
+
+    @abc.abstractmethod
+    def read(self) -> Doc | None: ...
+
+    @abc.abstractmethod
+    def write(self, doc: Doc) -> None: ...
+
+
+class StoreSeam(abc.ABC):
+    """What a backend provides to the rules. ``config`` is the validated configuration."""
+
+    config: StoreConfig
+
+    def __init__(self, config: StoreConfig) -> None:
+        self.config = config
+        self.default_zone: tzinfo = (
+            parse_zone(config.DEFAULT_TIMEZONE) if config.DEFAULT_TIMEZONE else local_zone()
+        )
+
+    def _count_message(self, metrics: Doc, message: Doc, day: date) -> Doc:
+        """The metrics after counting one message (the rule, for backends that apply messages lazily)."""
+        from memgui.store.streaks import count_message
+
+        return count_message(metrics, message, day, self.default_zone)
+
+    # -- users ---------------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def _user_txn(self, user_id: str, *, create: bool) -> contextlib.AbstractContextManager[UserTxn]:
+        """A transaction on ``user_id`` (already normalized). With ``create`` a missing user is made and
+        registered when the transaction commits; without it ``txn.exists`` tells whether the user exists."""
+
+    @abc.abstractmethod
+    def _read_doc(self, user_id: str, kind: DocKind) -> Doc | None:
+        """A lock-free read of one document as last committed; None when absent."""
+
+    @abc.abstractmethod
+    def _read_log(self, user_id: str, log: LogKind) -> list[Doc]:
+        """A lock-free read of a whole log; [] when absent."""
+
+    @abc.abstractmethod
+    def _has_user(self, user_id: str) -> bool: ...
+
+    @abc.abstractmethod
+    def _list_users(self) -> list[str]:
+        """Every user id, sorted."""
+
+    @abc.abstractmethod
+    def _erase_user(self, user_id: str) -> list[str]:
+        """Remove every byte stored for the user; returns what was removed (for the report)."""
+
+    @abc.abstractmethod
+    def _move_user(self, old_id: str, new_id: str) -> None:
+        """Move all of a user's data to a new id that does not exist yet."""
+
+    # -- global context ------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def _global_txn(self) -> contextlib.AbstractContextManager[GlobalTxn]: ...
+
+    @abc.abstractmethod
+    def _read_global(self) -> Doc | None: ...
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+    def close(self) -> None:  # noqa: B027 - optional for a backend
+        """Release what the backend holds open (files, caches)."""
+
+    def describe(self) -> dict[str, Any]:
+        """What the store is, for people: backend name and location."""
+        return {"backend": self.config.STORAGE_BACKEND}
