@@ -56,6 +56,20 @@ def merge_metrics(doc: Doc | None, base: int, records: list[dict[str, Any]], cou
     return out
 
 
+def bulk_append(
+    history: Doc | None, items: list[tuple[Doc, date]], limit: int, archive: bool
+) -> tuple[Doc, list[Doc]]:
+    """(history with ``items``' messages added and trimmed to ``limit``; the trimmed messages to archive)."""
+    history = history if history is not None else {"messages": []}
+    messages = [*history["messages"], *(m for m, _ in items)]
+    archived: list[Doc] = []
+    if limit and len(messages) > limit:
+        trimmed, messages = messages[:-limit], messages[-limit:]
+        if archive:
+            archived = [normalize_message(m) for m in trimmed]
+    return {**history, "messages": messages}, archived
+
+
 def public_metrics(doc: Doc) -> Doc:
     """Metrics as callers see them, without the store's bookkeeping key."""
     return {k: v for k, v in doc.items() if k != SEQ_KEY} if SEQ_KEY in doc else doc

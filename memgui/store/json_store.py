@@ -24,7 +24,7 @@ from memgui.store.errors import ConflictError, CorruptDataError, EncryptionError
 from memgui.store.ids import folder_for, id_from_folder, is_hashed_folder, is_user_folder_name
 from memgui.store.journal import MATERIALIZE_EVERY, SEQ_KEY
 from memgui.store.json_files import JsonFiles
-from memgui.store.json_merge import public_metrics
+from memgui.store.json_merge import bulk_append, public_metrics
 from memgui.store.json_txn import JsonGlobalTxn, JsonUserTxn
 from memgui.store.layout import Layout
 from memgui.store.materializer import Materializer
@@ -39,6 +39,7 @@ from memgui.store.records import (
     check_index,
     message_id,
 )
+from memgui.store.streaks import count_messages
 
 log = logging.getLogger(__name__)
 CHECKPOINT_BYTES = 1 << 20
@@ -228,6 +229,9 @@ class JsonMemoryStore(MemoryStore):
 
     def _commit_messages(self, txn: JsonUserTxn) -> None:
         """The hot path: one journal line per message, the v1 files rewritten every MATERIALIZE_EVERY."""
+        if len(txn.messages) > MATERIALIZE_EVERY:
+            self._commit_bulk(txn)
+            return
         journal = self.files.journal(txn.folder)
         seq = journal.state.last_seq  # read by _prepare, under this lock
         records = []
@@ -241,6 +245,21 @@ class JsonMemoryStore(MemoryStore):
         else:
             self._materializer.schedule(txn.folder, txn.user_id)
         self._clean[txn.folder] = journal.state.key
+
+    def _commit_bulk(self, txn: JsonUserTxn) -> None:
+        """Many messages at once (an import): straight into the files, synced, without journal lines."""
+        folder = txn.folder
+        self._materialize(folder)
+        history, archived = bulk_append(self.files.load_doc(folder, "history"), txn.messages,
+                                        self.config.MAX_MESSAGES, self.config.ARCHIVE_TRIMMED)
+        if archived:
+            self.files.append_log(folder, "archive", archived, durable=self.durable)
+        seq = self.files.journal(folder).state.last_seq + 1
+        metrics = count_messages(self.files.load_doc(folder, "metrics") or {}, txn.messages, self.default_zone)
+        self.files.put_doc(folder, "history", {**history, SEQ_KEY: seq}, durable=self.durable)
+        self.files.put_doc(folder, "metrics", {**metrics, SEQ_KEY: seq}, durable=self.durable)
+        self._checkpoint(folder, seq)
+        self._clean[folder] = self.files.journal(folder).state.key
 
     def _commit_documents(self, txn: JsonUserTxn) -> None:
         """Any other write: journal line, then the files replaced at once, then its done marker."""
@@ -323,10 +342,13 @@ class JsonMemoryStore(MemoryStore):
     def _create(self, txn: JsonUserTxn) -> None:
         """Make a new user's folder with its files, durably, and list it in the index."""
         self._refuse_case_twin(txn.folder.name, txn.user_id)
-        for message, day in txn.messages:  # a new user's first messages go straight into the files
-            history = txn.read("history") or {"messages": []}
-            txn.write("history", {**history, "messages": [*history["messages"], message]})
-            txn.write("metrics", self._count_message(txn.read("metrics") or {}, message, day))
+        if txn.messages:  # a new user's first messages go straight into the files
+            history, archived = bulk_append(txn.read("history"), txn.messages, self.config.MAX_MESSAGES,
+                                            self.config.ARCHIVE_TRIMMED)
+            txn.write("history", history)
+            txn.write("metrics", count_messages(txn.read("metrics") or {}, txn.messages, self.default_zone))
+            if archived:
+                txn.append("archive", archived)
         for kind, doc in txn.staged.items():  # encode first: bad input raises before anything is made
             self.codec.encode_doc(doc, txn.folder / USER_FILES[kind])
         if is_hashed_folder(txn.folder.name):

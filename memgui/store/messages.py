@@ -30,21 +30,9 @@ class MessageRules(UserRules):
                 raise ValidationError(f"timestamp: {exc}") from None
         raise ValidationError(f"timestamp must be ISO 8601 text or a datetime, not {type(timestamp).__name__}")
 
-    def add_message(
-        self,
-        user_id: str,
-        role: str,
-        content: str,
-        *,
-        timestamp: str | datetime | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        """Store one message (creating the user if needed) and count it in the metrics and streak.
-
-        The streak is updated from the message's own timestamp, in the same transaction as the message,
-        so it can never be lost to another writer. Returns the message as stored.
-        """
-        uid = self._uid(user_id)
+    def _new_message(self, uid: str, role: str, content: str, timestamp: str | datetime | None,
+                     metadata: dict[str, Any] | None) -> tuple[Doc, datetime]:
+        """A validated message record and the moment it names."""
         if role not in ROLES:
             raise ValidationError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
         if not isinstance(content, str):
@@ -61,10 +49,48 @@ class MessageRules(UserRules):
             "id": new_message_id(),
             "role": role,
         }
+        return message, moment
+
+    def add_message(
+        self,
+        user_id: str,
+        role: str,
+        content: str,
+        *,
+        timestamp: str | datetime | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Store one message (creating the user if needed) and count it in the metrics and streak.
+
+        The streak is updated from the message's own timestamp, in the same transaction as the message,
+        so it can never be lost to another writer. Returns the message as stored.
+        """
+        uid = self._uid(user_id)
+        message, moment = self._new_message(uid, role, content, timestamp, metadata)
         with self._user_txn(uid, create=True) as txn:
             self._ensure_user(txn)
             txn.append_message(message, local_date(moment, self._txn_zone(txn)))
         return clone(message)
+
+    def add_messages(self, user_id: str, messages: list[dict[str, Any]]) -> int:
+        """Store many messages in one transaction (an import): each a dict with ``role``, ``content`` and
+        optionally ``timestamp`` and ``metadata``, oldest first. All are validated before any is stored.
+        Returns how many were stored."""
+        uid = self._uid(user_id)
+        if not isinstance(messages, list):
+            raise ValidationError(f"messages for {uid!r} must be a list, not {type(messages).__name__}")
+        built = []
+        for i, item in enumerate(messages):
+            if not isinstance(item, dict):
+                raise ValidationError(f"message {i} for {uid!r} must be a dict, not {type(item).__name__}")
+            built.append(self._new_message(uid, item.get("role", "user"), item.get("content"),  # type: ignore[arg-type]
+                                           item.get("timestamp"), item.get("metadata")))
+        with self._user_txn(uid, create=True) as txn:
+            self._ensure_user(txn)
+            zone = self._txn_zone(txn)
+            for message, moment in built:
+                txn.append_message(message, local_date(moment, zone))
+        return len(built)
 
     def store_message(
         self,

@@ -143,6 +143,32 @@ def count_message(metrics: Doc, message: Doc, day: date, default_zone: tzinfo) -
     return out
 
 
+def count_messages(metrics: Doc, items: list[tuple[Doc, date]], default_zone: tzinfo) -> Doc:
+    """``count_message`` for many messages at once (a bulk import): one recount of the streak at the end."""
+    if not items:
+        return dict(metrics)
+    out = dict(metrics)
+    out["message_count"] = int(out.get("message_count") or 0) + len(items)
+    out["total_words"] = int(out.get("total_words") or 0) + sum(int(m.get("word_count") or 0) for m, _ in items)
+    first, last = out.get("first_interaction"), out.get("last_interaction")
+    dates = set(_parse_days(out.get("interaction_dates", ())))
+    user_days = set(active_days(metrics))
+    for message, day in items:
+        stamp = message["timestamp"]
+        first, last = _earlier(first, stamp, default_zone), _later(last, stamp, default_zone)
+        dates.add(day)
+        if message.get("role") == "user":
+            user_days.add(day)
+    out["first_interaction"], out["last_interaction"] = first, last
+    out["interaction_dates"] = sorted(d.isoformat() for d in dates)
+    current, longest = runs(user_days)
+    out["user_active_dates"] = sorted(d.isoformat() for d in user_days)
+    out["streak_days"] = current
+    out["longest_streak"] = max(longest, int(metrics.get("longest_streak") or 0))
+    out["last_interaction_date"] = max(user_days).isoformat() if user_days else None
+    return out
+
+
 def streak_info(metrics: Doc, zone: tzinfo, now: datetime) -> StreakInfo:
     """The streak as it stands at ``now`` in ``zone`` (a streak not continued by yesterday is over)."""
     days = active_days(metrics)

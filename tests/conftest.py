@@ -1,0 +1,52 @@
+"""Shared fixtures. Qt runs offscreen in every test; Qt warnings fail tests (pyproject qt_log_level_fail)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QT_QUICK_BACKEND", "software")
+
+from memgui.store import JsonMemoryStore, build_config, keyring  # noqa: E402
+
+FIXTURE = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "elysia-demo-data"
+if not FIXTURE.is_dir():  # a checkout outside the workplace layout keeps a copy beside the tests
+    FIXTURE = Path(__file__).resolve().parent / "data" / "elysia-demo-data"
+
+# Encrypted stores in tests derive their key with a cheap scrypt cost; the cost is stored with the salt.
+keyring.SCRYPT_N = 1 << 10
+
+
+@pytest.fixture
+def fixture_dir() -> Path:
+    """The read-only demo folder written by the older implementation."""
+    assert FIXTURE.is_dir(), f"missing fixture {FIXTURE}"
+    return FIXTURE
+
+
+@pytest.fixture
+def fixture_copy(tmp_path: Path, fixture_dir: Path) -> Path:
+    """A writable copy of the older implementation's demo folder."""
+    target = tmp_path / "elysia-demo-data"
+    shutil.copytree(fixture_dir, target)
+    for path in [target, *target.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return target
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def store(data_dir: Path) -> Iterator[JsonMemoryStore]:
+    """A JSON store in a fresh folder, UTC default zone, durable writes."""
+    s = JsonMemoryStore(build_config({"DATA_DIR": data_dir, "DEFAULT_TIMEZONE": "UTC"}, environ={}))
+    yield s
+    s.close()
