@@ -27,23 +27,34 @@ class MemoryStore(MemoryRules, abc.ABC):
                 self.add_user_fact(uid, text, f"extracted_{key}")
         return True
 
-    def get_relevant_context(self, user_id: str, query: str | None = None) -> dict[str, Any]:
-        """Older API: what the assistant puts in its prompt.
+    def get_relevant_context(self, user_id: str, query: str | None = None) -> list[dict[str, Any]]:
+        """Older API: what the assistant puts in its prompt, in the older shape: a list of items.
 
-        ``{"profile": {...}, "facts": {category: [text, ...]}, "recent_messages": [...]}``: the profile,
-        the facts containing ``query`` (case-insensitive; all facts without a query), the last 5 messages.
+        ``{"type": "profile", "content", "category"}`` for the name (and interests), then
+        ``{"type": "fact", "content", "category"}`` for each fact containing ``query`` (case-insensitive; every
+        fact without a query), then ``{"type": "message", "content", "is_user", "timestamp"}`` for the last 5
+        messages. ``[]`` for a user that does not exist.
         """
         uid = self._uid(user_id)
-        facts = self.get_user_facts(uid)
-        if query:
-            needle = query.casefold()
-            facts = {cat: [f for f in items if needle in f.casefold()] for cat, items in facts.items()}
-            facts = {cat: items for cat, items in facts.items() if items}
-        return {
-            "profile": self.get_user_profile(uid),
-            "facts": facts,
-            "recent_messages": self.get_message_history(uid, 5),
-        }
+        if not self.user_exists(uid):
+            return []
+        context: list[dict[str, Any]] = []
+        profile = self.get_user_profile(uid)
+        if profile:
+            context.append({"type": "profile", "content": f"User name: {profile.get('name', 'Unknown')}",
+                            "category": "identity"})
+            interests = profile.get("interests")
+            if interests and isinstance(interests, (list, str)):
+                listed = interests if isinstance(interests, str) else ", ".join(str(i) for i in interests)
+                context.append({"type": "profile", "content": f"User interests: {listed}",
+                                "category": "interests"})
+        needle = query.casefold() if isinstance(query, str) and query else None
+        for category, facts in self.get_user_facts(uid).items():
+            context.extend({"type": "fact", "content": fact, "category": category}
+                           for fact in facts if needle is None or needle in fact.casefold())
+        context.extend({"type": "message", "content": m["content"], "is_user": m["is_user"],
+                        "timestamp": m["timestamp"]} for m in self.get_message_history(uid, 5))
+        return context
 
     def initialize(self) -> bool:
         """Older API: make sure the store can be written (creates its folder for the JSON backend); True."""
