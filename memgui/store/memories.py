@@ -112,12 +112,13 @@ class MemoryRules(MetricRules):
         return clone(self._read_global() or {})
 
     def delete_global_context(self, key: str, *, expected: Any = MISSING) -> bool:
-        """Remove a global context key; False if it was not set."""
+        """Remove a global context key; True, also when it was not set (the older answer: nothing is left).
+        With ``expected`` (the value read), ``ConflictError`` if it changed or is already gone."""
         with self._global_txn() as txn:
             doc = dict(txn.read() or {})
             if key not in doc:
                 check_expected(ABSENT, expected, f"global context {key!r}")
-                return False
+                return True
             check_expected(doc[key]["value"], expected, f"global context {key!r}")
             del doc[key]
             txn.write(doc)
