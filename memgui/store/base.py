@@ -4,6 +4,7 @@ a backend subclasses it and implements only the persistence seam of ``seam.py``.
 from __future__ import annotations
 
 import abc
+import os
 from types import TracebackType
 from typing import Any
 
@@ -56,8 +57,12 @@ class MemoryStore(MemoryRules, abc.ABC):
                         "timestamp": m["timestamp"]} for m in self.get_message_history(uid, 5))
         return context
 
-    def initialize(self) -> bool:
-        """Older API: make sure the store can be written (creates its folder for the JSON backend); True."""
+    def initialize(self, user_data_path: str | os.PathLike[str] | None = None) -> bool:
+        """Older API: make sure the store can be written (creates its folder for the JSON backend); True.
+
+        ``user_data_path`` is how the older code named the folder (``initialize(user_data_path=...)``); a
+        backend with a folder raises ``ConfigError`` when it is not ``DATA_DIR``, rather than write elsewhere.
+        """
         return True
 
     def cleanup(self) -> None:

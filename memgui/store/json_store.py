@@ -20,7 +20,7 @@ from memgui.store import fileio, keyring
 from memgui.store.base import MemoryStore
 from memgui.store.codec import Codec
 from memgui.store.config import StoreConfig, build_config
-from memgui.store.errors import ConflictError, CorruptDataError, EncryptionError, InvalidUserIdError
+from memgui.store.errors import ConfigError, ConflictError, CorruptDataError, EncryptionError, InvalidUserIdError
 from memgui.store.ids import folder_for, id_from_folder, is_hashed_folder, is_user_folder_name
 from memgui.store.journal import MATERIALIZE_EVERY, SEQ_KEY
 from memgui.store.json_files import JsonFiles
@@ -448,7 +448,10 @@ class JsonMemoryStore(MemoryStore):
         self._user_locks = {uid: hit for uid, hit in self._user_locks.items() if hit[0] != folder}
 
     # -- lifecycle ----------------------------------------------------------------------------------
-    def initialize(self) -> bool:
+    def initialize(self, user_data_path: str | os.PathLike[str] | None = None) -> bool:
+        if user_data_path is not None and Path(user_data_path).absolute() != self.root:
+            raise ConfigError("DATA_DIR", f"initialize(user_data_path={os.fspath(user_data_path)!r}) names "
+                                          f"another folder than this store's {str(self.root)!r}; set DATA_DIR")
         self._ensure_root()
         return True
 
