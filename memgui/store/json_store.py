@@ -381,11 +381,12 @@ class JsonMemoryStore(MemoryStore):
         if (add is None or add in listed) and (remove is None or remove not in listed):
             return
         with self._lock(self.layout.index_lock, "the users index").held():
-            names = set(self.read_index())
+            doc = self.files.load(self.layout.index, check_index) or {}
+            names = set(doc.get("users", ()))
             if add is not None:
                 names.add(add)
             names.discard(remove or "")
-            self.files.put(self.layout.index, {"users": sorted(names)}, durable=self.durable)
+            self.files.put(self.layout.index, {**doc, "users": sorted(names)}, durable=self.durable)
 
     @contextlib.contextmanager
     def _global_txn(self) -> Iterator[JsonGlobalTxn]:
