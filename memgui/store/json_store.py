@@ -146,7 +146,7 @@ class JsonMemoryStore(MemoryStore):
         return entries
 
     def _has_user(self, user_id: str) -> bool:
-        return self.layout.user_dir(user_id).is_dir()
+        return self.layout.user_state(user_id)[1]
 
     def folder_id(self, name: str) -> str | None:
         """The user id stored in the folder ``name`` of DATA_DIR; None if it is not a user folder."""
@@ -185,8 +185,8 @@ class JsonMemoryStore(MemoryStore):
     # -- the seam: transactions ---------------------------------------------------------------------
     @contextlib.contextmanager
     def _user_txn(self, user_id: str, *, create: bool) -> Iterator[JsonUserTxn]:
-        folder = self.layout.user_dir(user_id)
-        if not create and not folder.is_dir():
+        folder, exists = self.layout.user_state(user_id)
+        if not create and not exists:
             txn = JsonUserTxn(self.files, folder, user_id, exists=False)
             yield txn
             if txn.dirty:
@@ -195,7 +195,7 @@ class JsonMemoryStore(MemoryStore):
         if create:
             self._ensure_root()
         with self._user_lock(folder, user_id).held():
-            exists = self.layout.user_dir(user_id).is_dir()  # again, under the lock
+            folder, exists = self.layout.user_state(user_id)  # again, under the lock
             if exists:
                 self._prepare(folder)
             txn = JsonUserTxn(self.files, folder, user_id, exists)

@@ -35,6 +35,10 @@ class Layout:
     def user_dir(self, user_id: str) -> Path:
         """The folder of a (normalized) id; ``CorruptDataError`` if something that is not a plain
         directory sits at that name (a planted symlink, a file)."""
+        return self.user_state(user_id)[0]
+
+    def user_state(self, user_id: str) -> tuple[Path, bool]:
+        """(the folder of an id, whether it exists) with one ``lstat``; ``CorruptDataError`` as ``user_dir``."""
         path = self._folders.get(user_id)
         if path is None:
             path = self.root / folder_for(user_id)
@@ -44,12 +48,12 @@ class Layout:
         try:
             mode = os.lstat(path).st_mode
         except FileNotFoundError:
-            return path
+            return path, False
         if stat.S_ISLNK(mode):
             raise CorruptDataError(path, "is a symbolic link; the store does not follow links")
         if not stat.S_ISDIR(mode):
             raise CorruptDataError(path, "is not a directory")
-        return path
+        return path, True
 
     @staticmethod
     def doc(user_dir: Path, kind: DocKind) -> Path:

@@ -70,7 +70,7 @@ class MessageRules(UserRules):
         with self._user_txn(uid, create=True) as txn:
             self._ensure_user(txn)
             txn.append_message(message, local_date(moment, self._txn_zone(txn)))
-        return clone(message)
+        return {**message, "metadata": clone(message["metadata"])}
 
     def add_messages(self, user_id: str, messages: list[dict[str, Any]]) -> int:
         """Store many messages in one transaction (an import): each a dict with ``role``, ``content`` and

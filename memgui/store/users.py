@@ -51,7 +51,7 @@ class UserRules(StoreSeam):
 
     def _txn_zone(self, txn: UserTxn) -> tzinfo:
         profile = txn.read("profile") or {}
-        return resolve_zone(profile.get("timezone"), self.default_zone)
+        return resolve_zone(profile.get("timezone"), self.default_zone)  # parse_zone is memoized
 
     # -- documented and compatible API --------------------------------------------------------------
     def create_user(self, user_id: str, initial_data: dict[str, Any] | None = None) -> bool:
