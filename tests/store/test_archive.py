@@ -1,0 +1,218 @@
+"""Trimming to MAX_MESSAGES into the append-only archive, and the v1 files catching up with the journal.
+
+The JSON backend acknowledges a message with one journal line and rewrites conversation_history.json and
+interaction_metrics.json later ("materialization"). Readers through the store see everything at once; code
+that reads only the v1 files sees the messages after ``flush()``, ``close()``, the background delay, the
+materialization batch size, or any other write of that user.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from contract_helpers import read_json, read_jsonl
+
+from memgui.store import JsonMemoryStore, MemoryStore, journal, materializer
+
+ARCHIVE = "conversation_archive.jsonl"
+
+
+def _add(store: MemoryStore, count: int, start: int = 0, user: str = "u") -> None:
+    for i in range(start, start + count):
+        store.add_message(user, "user" if i % 2 == 0 else "assistant", f"message {i} " + "w " * (i % 3))
+
+
+def _contents(messages: list[dict[str, Any]]) -> list[str]:
+    return [m["content"].split(" w")[0].strip() for m in messages]
+
+
+def _names(start: int, stop: int) -> list[str]:
+    return [f"message {i}" for i in range(start, stop)]
+
+
+def _words(count: int) -> int:
+    return sum(2 + i % 3 for i in range(count))
+
+
+def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def no_background(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The background materializer waits an hour: only the store's own rules write the v1 files."""
+    monkeypatch.setattr(materializer, "DELAY", 3600.0)
+
+
+# -- trimming and the archive (both backends) --------------------------------------------------------------
+def test_trimmed_messages_go_to_the_archive_in_order(make_store: Any, backend: str) -> None:
+    store = make_store(STORAGE_BACKEND=backend, MAX_MESSAGES=5)
+    _add(store, 12)
+    assert _contents(store.get_message_history("u")) == _names(7, 12)
+    assert _contents(store.get_recent_messages("u")) == _names(7, 12)
+    everything = store.get_message_history("u", include_archived=True)
+    assert _contents(everything) == _names(0, 12)
+    assert len({m["id"] for m in everything}) == 12
+    assert all({"id", "role", "word_count", "metadata"} <= set(m) for m in everything)
+    assert _contents(store.get_message_history("u", 8, include_archived=True)) == _names(4, 12)
+    assert _contents(store.get_message_history("u", 3, include_archived=True)) == _names(9, 12)
+    assert _contents(store.get_message_history("u", 0, include_archived=True)) == _names(0, 12)
+    metrics = store.get_conversation_metrics("u")
+    assert (metrics["message_count"], metrics["total_words"]) == (12, _words(12))
+
+
+def test_archive_trimmed_false_drops_them_but_counts_them(make_store: Any, backend: str) -> None:
+    store = make_store(STORAGE_BACKEND=backend, MAX_MESSAGES=5, ARCHIVE_TRIMMED=False)
+    _add(store, 12)
+    assert _contents(store.get_message_history("u", include_archived=True)) == _names(7, 12)
+    metrics = store.get_conversation_metrics("u")
+    assert (metrics["message_count"], metrics["total_words"]) == (12, _words(12))
+
+
+def test_max_messages_zero_keeps_everything(make_store: Any, backend: str) -> None:
+    store = make_store(STORAGE_BACKEND=backend, MAX_MESSAGES=0)
+    _add(store, 300)
+    assert _contents(store.get_message_history("u")) == _names(0, 300)
+    assert _contents(store.get_message_history("u", include_archived=True)) == _names(0, 300)
+
+
+def test_bulk_import_trims_like_single_messages(make_store: Any, backend: str) -> None:
+    store = make_store(STORAGE_BACKEND=backend, MAX_MESSAGES=100)
+    _add(store, 3)
+    store.add_messages("u", [{"role": "user", "content": f"message {i}"} for i in range(3, 1000)])
+    _add(store, 2, start=1000)
+    assert _contents(store.get_message_history("u")) == _names(902, 1002)
+    assert _contents(store.get_message_history("u", include_archived=True)) == _names(0, 1002)
+    assert store.get_conversation_metrics("u")["message_count"] == 1002
+
+
+# -- the archive file (JSON backend) --------------------------------------------------------------------
+def test_archive_file_is_append_only(make_store: Any, data_dir: Path) -> None:
+    store = make_store(MAX_MESSAGES=3)
+    _add(store, 10)
+    store.flush()
+    path = data_dir / "u" / ARCHIVE
+    first = path.read_bytes()
+    assert [m["content"] for m in read_jsonl(path)][:1] == ["message 0 "]
+    assert len(read_jsonl(path)) == 7
+    _add(store, 10, start=10)
+    store.flush()
+    second = path.read_bytes()
+    assert second.startswith(first), "earlier archive lines are never rewritten"
+    assert _contents(read_jsonl(path)) == _names(0, 17)
+    history = read_json(data_dir / "u" / "conversation_history.json")["messages"]
+    assert _contents(history) == _names(17, 20)
+
+
+def test_a_smaller_limit_in_a_later_session_archives_the_excess(make_store: Any, data_dir: Path) -> None:
+    first = make_store(MAX_MESSAGES=10)
+    _add(first, 10)
+    first.close()
+    second = make_store(MAX_MESSAGES=5)
+    _add(second, 1, start=10)
+    second.close()
+    assert _contents(read_json(data_dir / "u" / "conversation_history.json")["messages"]) == _names(6, 11)
+    assert _contents(read_jsonl(data_dir / "u" / ARCHIVE)) == _names(0, 6)
+    assert _contents(second.get_message_history("u", include_archived=True)) == _names(0, 11)
+
+
+# -- materialization: the v1 files catch up --------------------------------------------------------------
+def _v1_contents(data_dir: Path, user: str = "u") -> list[str]:
+    path = data_dir / user / "conversation_history.json"
+    return _contents(read_json(path)["messages"]) if path.exists() else []
+
+
+def _v1_count(data_dir: Path, user: str = "u") -> int:
+    path = data_dir / user / "interaction_metrics.json"
+    return int(read_json(path).get("message_count", 0)) if path.exists() else 0
+
+
+@pytest.mark.usefixtures("no_background")
+def test_every_reader_sees_every_message_at_once(make_store: Any, data_dir: Path) -> None:
+    writer, reader = make_store(MAX_MESSAGES=5), make_store(MAX_MESSAGES=5)
+    writer.get_or_create_user("u")
+    for i in range(12):
+        _add(writer, 1, start=i)
+        assert _contents(reader.get_message_history("u", include_archived=True)) == _names(0, i + 1)
+        assert _contents(reader.get_message_history("u")) == _names(max(0, i - 4), i + 1)
+        assert reader.get_conversation_metrics("u")["message_count"] == i + 1
+        assert _contents(writer.get_message_history("u", include_archived=True)) == _names(0, i + 1)
+
+
+@pytest.mark.usefixtures("no_background")
+@pytest.mark.parametrize("how", ["flush", "close"])
+def test_v1_files_catch_up_on_flush_and_close(make_store: Any, data_dir: Path, how: str) -> None:
+    store = make_store(MAX_MESSAGES=5)
+    store.get_or_create_user("u")
+    _add(store, 8)
+    getattr(store, how)()
+    assert _v1_contents(data_dir) == _names(3, 8)
+    assert _v1_count(data_dir) == 8
+    assert _contents(read_jsonl(data_dir / "u" / ARCHIVE)) == _names(0, 3)
+
+
+@pytest.mark.usefixtures("no_background")
+def test_v1_files_catch_up_before_any_other_write(make_store: Any, data_dir: Path) -> None:
+    store = make_store()
+    store.get_or_create_user("u")
+    _add(store, 3)
+    store.add_user_fact("u", "likes tea", "food")
+    assert _v1_contents(data_dir) == _names(0, 3)
+    assert _v1_count(data_dir) == 3
+
+
+@pytest.mark.usefixtures("no_background")
+def test_v1_files_catch_up_every_batch(make_store: Any, data_dir: Path) -> None:
+    batch = journal.MATERIALIZE_EVERY
+    store = make_store(MAX_MESSAGES=0)
+    store.get_or_create_user("u")
+    _add(store, batch)
+    assert _v1_contents(data_dir) == _names(0, batch)
+    assert _v1_count(data_dir) == batch
+
+
+def test_v1_files_catch_up_after_the_background_delay(make_store: Any, data_dir: Path) -> None:
+    store = make_store(MAX_MESSAGES=5)
+    store.get_or_create_user("u")
+    _add(store, 8)
+    _wait_for(lambda: _v1_contents(data_dir) == _names(3, 8) and _v1_count(data_dir) == 8,
+              "the background materializer")
+    assert _contents(read_jsonl(data_dir / "u" / ARCHIVE)) == _names(0, 3)
+
+
+def test_v1_files_catch_up_when_the_process_exits(tmp_path: Path, data_dir: Path) -> None:
+    code = (
+        "import sys\n"
+        "from memgui.store import JsonMemoryStore, materializer\n"
+        "materializer.DELAY = 3600.0\n"
+        "store = JsonMemoryStore({'DATA_DIR': sys.argv[1], 'DEFAULT_TIMEZONE': 'UTC'})\n"
+        "store.get_or_create_user('u')\n"
+        "for i in range(4):\n"
+        "    store.add_message('u', 'user', f'message {i}')\n"
+        "# no flush, no close: the process just ends\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    subprocess.run([sys.executable, "-c", code, str(data_dir)], check=True, env=env, timeout=120)
+    assert _v1_contents(data_dir) == _names(0, 4)
+    assert _v1_count(data_dir) == 4
+
+
+def test_history_read_straight_after_writes_matches_the_files_later(make_store: Any, data_dir: Path) -> None:
+    store: JsonMemoryStore = make_store(MAX_MESSAGES=4)
+    _add(store, 9)
+    seen = store.get_message_history("u", include_archived=True)
+    store.close()
+    reopened = make_store(MAX_MESSAGES=4)
+    assert reopened.get_message_history("u", include_archived=True) == seen
+    on_disk = read_jsonl(data_dir / "u" / ARCHIVE) + read_json(data_dir / "u" / "conversation_history.json")["messages"]
+    assert [m["id"] for m in on_disk] == [m["id"] for m in seen]
