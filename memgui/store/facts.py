@@ -113,6 +113,18 @@ class FactRules(MessageRules):
             "before": state(before), "after": state(after),
         }])
 
+    def _log_original(self, txn: UserTxn, doc: Doc, category: str, text: str) -> None:
+        """Before the first change of a fact the older implementation wrote (no provenance, no version yet),
+        record its original state, so that the change can be undone by restoring that entry."""
+        if self._fact_meta(doc, category, text):
+            return
+        stamp = doc.get("last_updated")
+        txn.append("fact_versions", [{
+            "id": uuid.uuid4().hex, "fact_id": self._record(doc, category, text)["id"],
+            "at": stamp if isinstance(stamp, str) else iso_now(), "by": "import", "action": "add",
+            "before": None, "after": {"category": category, "text": text},
+        }])
+
     def _latest_message_id(self, txn: UserTxn) -> str | None:
         messages = self._doc(txn, "history")["messages"]
         from memgui.store.records import message_id
@@ -177,6 +189,7 @@ class FactRules(MessageRules):
                 return self._record(doc, category, old_text)
             if text in doc["categories"].get(target, []):
                 raise ValidationError(f"fact {text!r} already exists in category {target!r}")
+            self._log_original(txn, doc, category, old_text)
             record = self._record(doc, category, old_text)
             meta = dict(self._fact_meta(doc, category, old_text))
             meta.update(id=record["id"], changed_at=iso_now(), changed_by=by)
@@ -195,6 +208,7 @@ class FactRules(MessageRules):
             doc = self._doc(txn, "facts") if txn.exists else {"categories": {}}
             if text not in doc["categories"].get(category, []):
                 raise ConflictError(f"fact {text!r} in {category!r} of {uid!r} is no longer there")
+            self._log_original(txn, doc, category, text)
             record = self._record(doc, category, text)
             doc, _ = self._unplace(doc, category, text)
             txn.write("facts", doc)
