@@ -1,0 +1,103 @@
+"""The command line: ``memgui [DATA_DIR]`` / ``python -m memgui`` (see ``--help``)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from memgui.store import MemoryStore, MemoryStoreError, build_config, create_memory_store
+
+SCREENSHOT_TIMEOUT_MS = 120_000
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="memgui",
+        description="Look after an Elysia assistant's memory store: users, conversations, facts, streaks.",
+        epilog="Without DATA_DIR: $DATA_DIR, else the last folder opened, else the store's default ('data'). "
+               "Encryption and other store settings come from the environment (ENCRYPTION_KEY, ...).")
+    parser.add_argument("data_dir", nargs="?", metavar="DATA_DIR", help="the store's folder")
+    parser.add_argument("--demo", action="store_true",
+                        help="generate a realistic store in a fresh temporary folder and open it")
+    parser.add_argument("--read-only", action="store_true", help="open without allowing any write")
+    parser.add_argument("--screenshot", metavar="PATH",
+                        help="render the window to a PNG once loaded, then exit (works with QT_QPA_PLATFORM=offscreen)")
+    parser.add_argument("--select", metavar="USER_ID", help="the user shown first")
+    parser.add_argument("--tab", metavar="NAME",
+                        help="the tab shown first: conversation, facts, memories, profile, global, metrics")
+    parser.add_argument("--size", metavar="WxH", default=None, help="window size, e.g. 1280x800 (screenshots)")
+    return parser.parse_args(argv)
+
+
+def open_store(args: argparse.Namespace, last_folder: str | None) -> MemoryStore:
+    if args.demo:
+        from memgui.demo import generate
+
+        folder = Path(tempfile.mkdtemp(prefix="memgui-demo-"))
+        print(f"memgui: demo store in {folder}", file=sys.stderr)
+        generate(folder).close()
+        return create_memory_store(build_config({"DATA_DIR": folder}, environ=dict(os.environ)))
+    overrides = {}
+    if args.data_dir:
+        overrides["DATA_DIR"] = args.data_dir
+    elif not os.environ.get("DATA_DIR") and last_folder and Path(last_folder).is_dir():
+        overrides["DATA_DIR"] = last_folder
+    return create_memory_store(build_config(overrides, environ=dict(os.environ)))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from memgui.app import MainWindow
+
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    assert isinstance(app, QApplication)
+    app.setOrganizationName("memgui")
+    app.setApplicationName("memgui")
+    settings = QSettings("memgui", "memgui")
+    try:
+        store = open_store(args, settings.value("folders/last"))  # type: ignore[arg-type]
+    except MemoryStoreError as exc:
+        print(f"memgui: {exc}", file=sys.stderr)
+        return 2
+    window = MainWindow(store, settings=settings, read_only=args.read_only, select=args.select, tab=args.tab)
+    root = getattr(store, "root", None)
+    if root is not None and not args.demo:
+        window.state.remember_folder(str(root))
+    if args.size:
+        width, _, height = args.size.partition("x")
+        window.resize(int(width), int(height))
+    window.show()
+    status = 0
+    if args.screenshot:
+        target = Path(args.screenshot)
+
+        def shoot() -> None:
+            nonlocal status
+            app.processEvents()
+            if not window.grab().save(str(target), "PNG"):
+                print(f"memgui: could not write {target}", file=sys.stderr)
+                status = 1
+            window.close()
+
+        def too_slow() -> None:
+            nonlocal status
+            print("memgui: the window did not finish loading; no screenshot", file=sys.stderr)
+            status = 1
+            window.close()
+
+        window.loaded.connect(shoot)
+        QTimer.singleShot(SCREENSHOT_TIMEOUT_MS, window, too_slow)
+    app.exec()
+    store.close()
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,425 @@
+"""``MainWindow``: the users list on the left, the selected user's panes on the right, wired to two
+workers (the store reader and the conversation reader) that run in their own threads."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSettings, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QProgressBar,
+    QSplitter,
+    QStackedWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from memgui.models.conversation_model import ConversationModel
+from memgui.models.conversation_worker import ConversationWorker
+from memgui.models.facts_model import FactsModel
+from memgui.models.jobs import WorkerThread
+from memgui.models.json_tree_model import GlobalContextModel, ProfileModel
+from memgui.models.memories_model import MemoriesModel
+from memgui.models.store_worker import StoreWorker, UserDetails
+from memgui.models.users_model import UsersModel, UserSummary
+from memgui.store import JsonMemoryStore, MemoryStore, build_config
+from memgui.views.conversation_view import ConversationPane
+from memgui.views.empty_state import EmptyState
+from memgui.views.facts_view import FactsPane
+from memgui.views.global_context_view import GlobalContextPane
+from memgui.views.memories_view import MemoriesPane
+from memgui.views.profile_view import ProfilePane
+from memgui.views.user_header import UserHeader
+from memgui.views.users_view import UsersPane
+from memgui.views.window_state import WindowState
+
+STYLE_SHEET = Path(__file__).resolve().parents[1] / "resources" / "style.qss"
+
+
+def style_sheet() -> str:
+    """The shipped style sheet ('' when the resources folder is missing, as in a bare wheel)."""
+    try:
+        return STYLE_SHEET.read_text("utf-8")
+    except OSError:
+        return ""
+
+
+class MainWindow(QMainWindow):
+    """The admin window over ``store``. ``loaded`` is emitted once the first load is complete (users,
+    global context, and the first selected user's panes)."""
+
+    loaded = Signal()
+    _list_users = Signal(int)
+    _load_user = Signal(int, str)
+    _load_global = Signal(int)
+    _set_store = Signal(object)
+
+    def __init__(self, store: MemoryStore, parent: QWidget | None = None, *, settings: QSettings | None = None,
+                 read_only: bool = False, select: str | None = None, tab: str | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.read_only = read_only
+        self.state = WindowState(settings or QSettings("memgui", "memgui"), self)
+        self._generation = 0
+        self._pending_select = select
+        self._users_done = self._global_done = self._user_done = False
+        self._was_loaded = False
+        self._shown_user = ""
+        self.setObjectName("mainWindow")
+        self.setMinimumSize(900, 560)
+        self.setStyleSheet(style_sheet())
+
+        self.store_worker = StoreWorker(store)
+        self.store_thread = WorkerThread(self.store_worker, "memgui-store", self)
+        self.conversation_worker = ConversationWorker(store)
+        self.conversation_thread = WorkerThread(self.conversation_worker, "memgui-conversation", self)
+
+        self.users_model = UsersModel(self)
+        self.conversation_model = ConversationModel(self.conversation_worker, self)
+        self.facts_model = FactsModel(self)
+        self.memories_model = MemoriesModel(self)
+        self.profile_model = ProfileModel(self)
+        self.global_model = GlobalContextModel(self)
+        self._build()
+        self._connect()
+        if tab:
+            self.show_tab(tab)
+        self.state.restore(self)
+        self.reload()
+
+    # -- building ------------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.users_pane = UsersPane(self.users_model, self)
+        self.users_pane.setMinimumWidth(300)
+        self.header = UserHeader(self)
+        self.conversation_pane = ConversationPane(self.conversation_model, self)
+        self.facts_pane = FactsPane(self.facts_model, self)
+        self.memories_pane = MemoriesPane(self.memories_model, self)
+        self.profile_pane = ProfilePane(self.profile_model, self)
+        self.global_pane = GlobalContextPane(self.global_model, self)
+        self.tabs = QTabWidget(self)
+        self.tabs.setObjectName("detailTabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.conversation_pane, "Conversation")
+        self.tabs.addTab(self.facts_pane, "Facts")
+        self.tabs.addTab(self.memories_pane, "Memories")
+        self.tabs.addTab(self.profile_pane, "Profile")
+        self.tabs.addTab(self.global_pane, "Global context")
+        self.metrics_view = self._metrics_view()
+        self.tabs.addTab(self.metrics_view, "Metrics")
+        right = QWidget(self)
+        right.setMinimumWidth(460)
+        layout = QVBoxLayout(right)
+        layout.setContentsMargins(8, 0, 0, 0)
+        layout.addWidget(self.header)
+        layout.addWidget(self.tabs, 1)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.addWidget(self.users_pane)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setChildrenCollapsible(False)
+        self.empty_state = EmptyState(self)
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(self.splitter)
+        self.stack.addWidget(self.empty_state)
+        self.setCentralWidget(self.stack)
+
+        self.status_label = QLabel(self)
+        self.status_label.setObjectName("statusCounts")
+        self.progress = QProgressBar(self)
+        self.progress.setObjectName("loadProgress")
+        self.progress.setMaximumWidth(180)
+        self.progress.setMaximumHeight(14)
+        self.progress.hide()
+        self.mode_label = QLabel(self)
+        self.mode_label.setObjectName("readOnlyBadge" if self.read_only else "modeLabel")
+        self.status_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.mode_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.statusBar().addWidget(self.status_label, 1)
+        self.statusBar().addPermanentWidget(self.progress)
+        self.statusBar().addPermanentWidget(self.mode_label)
+        self._build_menu()
+
+    def _metrics_view(self) -> QWidget:
+        """The metrics helper's ``MetricsView`` when it exists; a note in its place until then."""
+        try:
+            module = importlib.import_module("memgui.views.metrics_view")
+        except ImportError:
+            note = QLabel("Charts of activity and streaks come with the metrics view.", self)
+            note.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            return note
+        view: QWidget = module.MetricsView(self.store, self)
+        return view
+
+    def _build_menu(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        open_action = QAction("&Open folder…", self)
+        open_action.setShortcut(QKeySequence.StandardKey.Open)
+        open_action.triggered.connect(self.choose_folder)
+        file_menu.addAction(open_action)
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        reload_action = QAction("Re&load", self)
+        reload_action.setShortcut(QKeySequence.StandardKey.Refresh)
+        reload_action.triggered.connect(self.reload)
+        file_menu.addAction(reload_action)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        view_menu = self.menuBar().addMenu("&View")
+        filter_action = QAction("&Filter users", self)
+        filter_action.setShortcut(QKeySequence.StandardKey.Find)
+        filter_action.triggered.connect(self.users_pane.focus_filter)
+        view_menu.addAction(filter_action)
+        find_action = QAction("Find in &conversation", self)
+        find_action.setShortcut(QKeySequence("Ctrl+Shift+F"))
+        find_action.triggered.connect(self._focus_find)
+        view_menu.addAction(find_action)
+        self.addActions([open_action, reload_action, filter_action, find_action])
+
+    def _connect(self) -> None:
+        self._set_store.connect(self.store_worker.set_store)
+        self._set_store.connect(self.conversation_worker.set_store)
+        self._list_users.connect(self.store_worker.list_users)
+        self._load_user.connect(self.store_worker.load_user)
+        self._load_global.connect(self.store_worker.load_global)
+        self.store_worker.users_batch.connect(self._on_users_batch)
+        self.store_worker.users_done.connect(self._on_users_done)
+        self.store_worker.user_loaded.connect(self._on_user_loaded)
+        self.store_worker.global_loaded.connect(self._on_global_loaded)
+        self.store_worker.failed.connect(self._on_worker_failed)
+        self.conversation_worker.failed.connect(self._on_worker_failed)
+        self.users_pane.current_changed.connect(self._on_current_user)
+        self.users_pane.proxy.rowsInserted.connect(self._update_status)
+        self.users_pane.proxy.rowsRemoved.connect(self._update_status)
+        self.users_pane.proxy.modelReset.connect(self._update_status)
+        self.conversation_model.loading.connect(self._on_conversation_loading)
+        self.empty_state.open_requested.connect(self.choose_folder)
+
+    # -- loading -------------------------------------------------------------------------------------
+    @Slot()
+    def reload(self) -> None:
+        """Read the store again from scratch (another folder, or File > Reload)."""
+        self._generation += 1
+        self._users_done = self._global_done = False
+        self._user_done = True
+        self._shown_user = ""
+        self.users_model.clear_users()
+        self.header.show_user(None)
+        self._show_details(None)
+        self.conversation_model.set_user(None)
+        root = str(getattr(self.store, "root", ""))
+        title = f"memgui — {root}" if root else "memgui"
+        self.setWindowTitle(f"{title} [read-only]" if self.read_only else title)
+        self.mode_label.setText("Read-only: editing is off" if self.read_only else root)
+        self.stack.setCurrentWidget(self.splitter)
+        self.progress.setRange(0, 0)
+        self.progress.show()
+        self.status_label.setText("Loading users…")
+        self._list_users.emit(self._generation)
+        self._load_global.emit(self._generation)
+
+    @Slot(int, object, int, int)
+    def _on_users_batch(self, generation: int, batch: list[UserSummary], done: int, total: int) -> None:
+        if generation != self._generation:
+            return
+        self.users_model.append_users(batch)
+        self.progress.setRange(0, total)
+        self.progress.setValue(done)
+        if not self.users_pane.current_user():
+            wanted = self._pending_select
+            if wanted and self.users_model.row_of(wanted) >= 0:
+                self._pending_select = None
+                self.users_pane.select_user(wanted)
+            elif not wanted:
+                self._select_first()
+        self._update_status()
+
+    def _select_first(self) -> None:
+        index = self.users_pane.proxy.index(0, 0)
+        if index.isValid():
+            self.users_pane.select_user(self.users_pane.user_at(index))
+
+    @Slot(int)
+    def _on_users_done(self, generation: int) -> None:
+        if generation != self._generation:
+            return
+        self._users_done = True
+        if self._pending_select:
+            self.statusBar().showMessage(f"No user {self._pending_select!r} in this store", 8000)
+            self._pending_select = None
+            self._select_first()
+        self._update_status()
+        self._check_loaded()
+
+    @Slot(int, object, str)
+    def _on_global_loaded(self, generation: int, entries: list[tuple[str, Any, str]] | None, error: str) -> None:
+        if generation != self._generation:
+            return
+        self._global_done = True
+        if entries is not None and self.global_model.entries():
+            self.global_model.apply_entries(entries)
+        else:
+            self.global_model.replace_entries(entries or [])
+        self.global_pane.set_state(error or None, len(entries or []))
+        self._check_loaded()
+
+    @Slot(str)
+    def _on_current_user(self, user_id: str) -> None:
+        summary = self.users_model.summary(user_id) if user_id else None
+        self.header.show_user(summary)
+        if user_id == self._shown_user:
+            return
+        self._shown_user = user_id
+        self._user_done = not user_id
+        self._show_details(None)
+        self.conversation_model.set_user(user_id or None)
+        if hasattr(self.metrics_view, "set_user"):
+            self.metrics_view.set_user(user_id or None)
+        if user_id:
+            self._load_user.emit(self._generation, user_id)
+
+    def _show_details(self, details: UserDetails | None) -> None:
+        errors = details.errors if details else {}
+        same = details is not None and details.user_id == getattr(self, "_details_user", None)
+        self._details_user = details.user_id if details else None
+        for model, rows in ((self.facts_model, details.facts if details else None),
+                            (self.memories_model, details.memories if details else None)):
+            if same:
+                model.apply_rows(rows or [])
+            else:
+                model.replace_rows(rows or [])
+        profile = (details.profile if details else None) or []
+        if same:
+            self.profile_model.apply_entries(profile)
+        else:
+            self.profile_model.replace_entries(profile)
+        self.facts_pane.set_state(errors.get("facts"), self.facts_model.rowCount())
+        self.memories_pane.set_state(errors.get("memories"), self.memories_model.rowCount())
+        self.profile_pane.set_state(errors.get("profile"), self.profile_model.rowCount())
+
+    @Slot(int, object)
+    def _on_user_loaded(self, generation: int, details: UserDetails) -> None:
+        if generation != self._generation or details.user_id != self._shown_user:
+            return
+        self._show_details(details)
+        self._user_done = True
+        self._check_loaded()
+
+    @Slot(int, int)
+    def _on_conversation_loading(self, _done: int, total: int) -> None:
+        if total <= 0:
+            self._check_loaded()
+
+    @Slot(str)
+    def _on_worker_failed(self, error: str) -> None:
+        self.statusBar().showMessage(f"Error: {error}", 15000)
+
+    def is_loaded(self) -> bool:
+        """True when the users, the global context and the selected user's panes are all in."""
+        return (self._users_done and self._global_done and self._user_done
+                and not self.conversation_model.is_loading)
+
+    def _check_loaded(self) -> None:
+        if not self.is_loaded():
+            return
+        self.progress.hide()
+        empty = self.users_model.rowCount() == 0 and self.global_model.rowCount() == 0
+        if empty:
+            self.empty_state.set_folder(str(getattr(self.store, "root", "this folder")))
+        self.stack.setCurrentWidget(self.empty_state if empty else self.splitter)
+        if not self._was_loaded:
+            self._was_loaded = True
+            self.loaded.emit()
+
+    @Slot()
+    def _update_status(self) -> None:
+        total = self.users_model.rowCount()
+        shown = self.users_pane.shown_count()
+        damaged = self.users_model.error_count()
+        parts = [f"{total:,} user{'s' if total != 1 else ''}"]
+        if shown != total:
+            parts.append(f"{shown:,} shown")
+        if damaged:
+            parts.append(f"{damaged:,} damaged")
+        if not self._users_done:
+            parts.append("loading…")
+        self.status_label.setText("  ·  ".join(parts))
+
+    # -- navigation ----------------------------------------------------------------------------------
+    def show_tab(self, name: str) -> bool:
+        """Bring the tab called ``name`` (case-insensitive, a prefix will do) to the front."""
+        wanted = name.strip().casefold().replace("-", " ").replace("_", " ")
+        for i in range(self.tabs.count()):
+            if self.tabs.tabText(i).casefold().startswith(wanted):
+                self.tabs.setCurrentIndex(i)
+                return True
+        return False
+
+    @Slot()
+    def _focus_find(self) -> None:
+        self.tabs.setCurrentWidget(self.conversation_pane)
+        self.conversation_pane.find_edit.setFocus()
+
+    @Slot()
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a memory store folder",
+                                                  str(getattr(self.store, "root", "")))
+        if folder:
+            self.open_folder(folder)
+
+    def open_folder(self, folder: str | os.PathLike[str]) -> None:
+        """Show the store in ``folder`` instead (same settings as the current store, another DATA_DIR)."""
+        path = Path(folder).absolute()
+        config = build_config({"DATA_DIR": path}, environ=dict(os.environ))
+        self.set_store(JsonMemoryStore(config))
+
+    def set_store(self, store: MemoryStore) -> None:
+        old = self.store
+        self.store = store
+        self._set_store.emit(store)  # queued: each worker switches in its own thread, before the next request
+        root = getattr(store, "root", None)
+        if root is not None:
+            self.state.remember_folder(str(root))
+        self.reload()
+        if old is not store:
+            old.close()
+
+    @Slot()
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for folder in self.state.recent_folders():
+            action = self.recent_menu.addAction(folder)
+            action.setData(folder)
+            action.triggered.connect(self._open_recent)
+        self.recent_menu.setEnabled(True)
+
+    @Slot()
+    def _open_recent(self) -> None:
+        action = self.sender()
+        if isinstance(action, QAction):
+            self.open_folder(str(action.data()))
+
+    # -- closing ---------------------------------------------------------------------------------------
+    def shutdown(self) -> None:
+        """Stop the workers (idempotent); the window stays on screen."""
+        self.conversation_model.set_user(None)
+        self.store_thread.stop()
+        self.conversation_thread.stop()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        self.state.save(self)
+        self.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,86 @@
+"""Work off the GUI thread, in small steps.
+
+A ``JobWorker`` lives in its own ``QThread`` and runs generator jobs one step at a time from its event loop,
+round-robin, so a long job (listing 10,000 users, indexing a 200 MB archive, a search) never delays a short
+request queued behind it, and a newer request of the same kind replaces an older one (stale work dropped,
+as Orange's ``concurrent.py`` does). Steps are short Python work, so the GUI thread gets the GIL back often.
+Results go back through the worker's signals, which Qt queues to the GUI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+
+log = logging.getLogger(__name__)
+Job = Iterator[None]
+
+
+class JobWorker(QObject):
+    """Runs named generator jobs step by step in the thread it lives in."""
+
+    failed = Signal(str)  # an unexpected error in a job (expected store errors are reported by the job)
+
+    def __init__(self) -> None:
+        # No parent: a QObject with a parent cannot move to another thread. The WorkerThread owns it.
+        super().__init__()
+        self._jobs: dict[str, Job] = {}
+        self._order: list[str] = []
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self._step)
+
+    def start_job(self, name: str, job: Job) -> None:
+        """Run ``job``, replacing a running job of the same name."""
+        if name not in self._jobs:
+            self._order.append(name)
+        self._jobs[name] = job
+        self._timer.start()
+
+    def cancel_job(self, name: str) -> None:
+        if self._jobs.pop(name, None) is not None:
+            self._order.remove(name)
+
+    def busy(self) -> bool:
+        return bool(self._jobs)
+
+    @Slot()
+    def _step(self) -> None:
+        if not self._order:
+            return
+        name = self._order.pop(0)
+        job = self._jobs[name]
+        try:
+            next(job)
+        except StopIteration:
+            del self._jobs[name]
+        except Exception as exc:  # a bug or an unexpected OS error: report it, keep the worker alive
+            log.exception("job %s failed", name)
+            del self._jobs[name]
+            self.failed.emit(f"{name}: {exc}")
+        else:
+            if self._jobs.get(name) is job:
+                self._order.append(name)
+        if self._order:
+            self._timer.start()
+
+
+class WorkerThread(QObject):
+    """A ``QThread`` and the worker moved into it; ``stop`` ends the thread and waits for it."""
+
+    def __init__(self, worker: JobWorker, name: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.worker = worker
+        self.thread = QThread(self)
+        self.thread.setObjectName(name)
+        worker.moveToThread(self.thread)
+        self.thread.finished.connect(worker.deleteLater)
+        self.thread.start()
+
+    def stop(self) -> None:
+        if self.thread.isRunning():
+            self.thread.quit()
+            self.thread.wait()

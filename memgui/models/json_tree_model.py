@@ -1,0 +1,186 @@
+"""JSON values as a tree (dicts and lists open into children): the global context and the profile.
+
+Top-level entries are keyed; ``apply_entries`` diffs them (removals, moves, inserts, dataChanged) and
+replaces only the children of an entry whose value changed, so expanded branches elsewhere stay open.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+
+from memgui.models.roles import ROW_ROLE, SORT_ROLE
+
+Index = QModelIndex | QPersistentModelIndex
+_ROOT = QModelIndex()
+COL_KEY, COL_VALUE, COL_EXTRA = range(3)
+
+
+class Node:
+    """One key (or list position) and its value; children for dicts and lists."""
+
+    __slots__ = ("children", "extra", "key", "parent", "row", "value")
+
+    def __init__(self, key: str, value: Any, parent: Node | None, row: int, extra: str = "") -> None:
+        self.key, self.value, self.parent, self.row, self.extra = key, value, parent, row, extra
+        self.children: list[Node] = []
+        self.fill()
+
+    def fill(self) -> None:
+        """(Re)build the children from the value."""
+        if isinstance(self.value, dict):
+            items: list[tuple[str, Any]] = [(str(k), v) for k, v in self.value.items()]
+        elif isinstance(self.value, list):
+            items = [(f"[{i}]", v) for i, v in enumerate(self.value)]
+        else:
+            items = []
+        self.children = [Node(k, v, self, i) for i, (k, v) in enumerate(items)]
+
+    def text(self) -> str:
+        """The value as one line: strings as they are, containers summarized, the rest as JSON."""
+        value = self.value
+        if isinstance(value, dict):
+            return f"{{{len(value)} keys}}" if len(value) != 1 else "{1 key}"
+        if isinstance(value, list):
+            return f"[{len(value)} items]" if len(value) != 1 else "[1 item]"
+        if isinstance(value, str):
+            return value
+        return json.dumps(value, ensure_ascii=False)
+
+
+class JsonTreeModel(QAbstractItemModel):
+    """Entries ``(key, value, extra)`` as a tree with columns key, value and (when ``HEADERS`` has three)
+    the entry's extra text (when it was updated)."""
+
+    HEADERS: tuple[str, ...] = ("Key", "Value")
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._root = Node("", None, None, 0)
+
+    # -- Qt interface ----------------------------------------------------------------------------------
+    def _node(self, index: Index) -> Node:
+        return index.internalPointer() if index.isValid() else self._root  # type: ignore[no-any-return]
+
+    def index(self, row: int, column: int, parent: Index = _ROOT) -> QModelIndex:
+        node = self._node(parent)
+        if parent.isValid() and parent.column() != 0:
+            return QModelIndex()
+        if not (0 <= row < len(node.children) and 0 <= column < len(self.HEADERS)):
+            return QModelIndex()
+        return self.createIndex(row, column, node.children[row])
+
+    def parent(self, index: Index = _ROOT) -> QModelIndex:  # type: ignore[override]
+        if not index.isValid():
+            return QModelIndex()
+        up = self._node(index).parent
+        if up is None or up is self._root:
+            return QModelIndex()
+        return self.createIndex(up.row, 0, up)
+
+    def rowCount(self, parent: Index = _ROOT) -> int:  # noqa: N802 - Qt override
+        if parent.isValid() and parent.column() != 0:
+            return 0
+        return len(self._node(parent).children)
+
+    def columnCount(self, parent: Index = _ROOT) -> int:  # noqa: N802 - Qt override
+        return len(self.HEADERS)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        node = self._node(index)
+        column = index.column()
+        if role == ROW_ROLE:
+            return node
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole, SORT_ROLE):
+            return (node.key, node.text(), node.extra)[column]
+        if role == Qt.ItemDataRole.ToolTipRole and column == COL_VALUE:
+            return node.text() if isinstance(node.value, str) else json.dumps(node.value, ensure_ascii=False,
+                                                                               indent=2)
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 - Qt override
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
+                and 0 <= section < len(self.HEADERS):
+            return self.HEADERS[section]
+        return None
+
+    # -- changing ----------------------------------------------------------------------------------
+    def entries(self) -> list[tuple[str, Any, str]]:
+        return [(n.key, n.value, n.extra) for n in self._root.children]
+
+    def replace_entries(self, entries: Sequence[tuple[str, Any, str]]) -> None:
+        """Show another document altogether: a reset."""
+        self.beginResetModel()
+        self._root.children = [Node(k, v, self._root, i, extra) for i, (k, v, extra) in enumerate(entries)]
+        self.endResetModel()
+
+    def apply_entries(self, entries: Sequence[tuple[str, Any, str]]) -> None:
+        """Make the top level hold ``entries`` (unique keys) by a diff."""
+        root = self._root
+        wanted = {k for k, _, _ in entries}
+        for i in reversed(range(len(root.children))):
+            if root.children[i].key not in wanted:
+                self.beginRemoveRows(_ROOT, i, i)
+                del root.children[i]
+                self._renumber(root)
+                self.endRemoveRows()
+        for i, (key, value, extra) in enumerate(entries):
+            kids = root.children
+            j = next((j for j in range(i, len(kids)) if kids[j].key == key), -1)
+            if j < 0:
+                self.beginInsertRows(_ROOT, i, i)
+                kids.insert(i, Node(key, value, root, i, extra))
+                self._renumber(root)
+                self.endInsertRows()
+                continue
+            if j != i:
+                self.beginMoveRows(_ROOT, j, j, _ROOT, i)
+                kids.insert(i, kids.pop(j))
+                self._renumber(root)
+                self.endMoveRows()
+            self._update(kids[i], value, extra)
+
+    def _update(self, node: Node, value: Any, extra: str) -> None:
+        if node.value == value and type(node.value) is type(value):
+            if node.extra != extra:
+                node.extra = extra
+                self.dataChanged.emit(self.createIndex(node.row, COL_EXTRA, node),
+                                      self.createIndex(node.row, len(self.HEADERS) - 1, node))
+            return
+        index = self.createIndex(node.row, 0, node)
+        if node.children:
+            self.beginRemoveRows(index, 0, len(node.children) - 1)
+            node.children = []
+            self.endRemoveRows()
+        node.value, node.extra = value, extra
+        fresh = Node(node.key, value, None, 0)
+        if fresh.children:
+            self.beginInsertRows(index, 0, len(fresh.children) - 1)
+            for child in fresh.children:
+                child.parent = node
+            node.children = fresh.children
+            self.endInsertRows()
+        self.dataChanged.emit(index, self.createIndex(node.row, len(self.HEADERS) - 1, node))
+
+    @staticmethod
+    def _renumber(node: Node) -> None:
+        for i, child in enumerate(node.children):
+            child.row = i
+
+
+class GlobalContextModel(JsonTreeModel):
+    """The store's global context: ``{key: {"value", "updated_at"}}``."""
+
+    HEADERS = ("Key", "Value", "Updated")
+
+
+class ProfileModel(JsonTreeModel):
+    """The selected user's profile fields (nested preferences open as a tree)."""
+
+    HEADERS = ("Field", "Value")

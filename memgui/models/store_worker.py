@@ -1,0 +1,181 @@
+"""Reading the store off the GUI thread: the users list (in batches), one user's details, the global
+context. Every request carries a generation number; the receiving side drops answers to old requests."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import datetime, timezone, tzinfo
+from typing import Any
+
+from PySide6.QtCore import Signal, Slot
+
+from memgui.models.facts_model import FactRow
+from memgui.models.jobs import Job, JobWorker
+from memgui.models.memories_model import MemoryRow
+from memgui.models.timefmt import local_moment, local_text, zone_label
+from memgui.models.users_model import UserSummary
+from memgui.store import MemoryStore, MemoryStoreError
+from memgui.store.streaks import streak_info
+from memgui.store.timeutil import resolve_zone
+
+USERS_PER_STEP = 100
+Entries = list[tuple[str, Any, str]]
+
+
+@dataclasses.dataclass(frozen=True)
+class UserDetails:
+    """Everything the detail panes show about one user; a part that could not be read is None and its
+    reason is in ``errors`` (keyed "profile", "facts", "memories")."""
+
+    user_id: str
+    zone: str
+    profile: Entries | None
+    facts: list[FactRow] | None
+    memories: list[MemoryRow] | None
+    errors: dict[str, str]
+
+
+def summarize(store: MemoryStore, user_id: str, now: datetime) -> UserSummary:
+    """One user's row of the users list; damage in any file becomes ``error`` and the rest still shows."""
+    errors = []
+    profile: dict[str, Any] = {}
+    metrics: dict[str, Any] = {}
+    facts = 0
+    try:
+        profile = store.get_user_profile(user_id)
+    except MemoryStoreError as exc:
+        errors.append(str(exc))
+    zone = resolve_zone(profile.get("timezone"), store.default_zone)
+    try:
+        metrics = store.get_conversation_metrics(user_id)
+    except MemoryStoreError as exc:
+        errors.append(str(exc))
+    try:
+        facts = sum(len(items) for items in store.get_user_facts(user_id).values())
+    except MemoryStoreError as exc:
+        errors.append(str(exc))
+    streak = streak_info(metrics, zone, now)
+    moment = local_moment(metrics.get("last_interaction"), zone, store.default_zone)
+    name = profile.get("name")
+    return UserSummary(
+        user_id=user_id,
+        name=name if isinstance(name, str) else "",
+        last_active=moment.strftime("%Y-%m-%d %H:%M") if moment else "",
+        last_active_epoch=moment.timestamp() if moment else -1.0,
+        messages=_int(metrics.get("message_count")),
+        facts=facts,
+        current_streak=streak.current,
+        longest_streak=streak.longest,
+        zone=zone_label(zone),
+        error="; ".join(errors) or None,
+    )
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def load_details(store: MemoryStore, user_id: str) -> UserDetails:
+    errors: dict[str, str] = {}
+    profile: dict[str, Any] | None = None
+    try:
+        profile = store.get_user_profile(user_id)
+    except MemoryStoreError as exc:
+        errors["profile"] = str(exc)
+    zone = resolve_zone((profile or {}).get("timezone"), store.default_zone)
+    facts: list[FactRow] | None = None
+    try:
+        facts = [_fact_row(r, zone, store.default_zone) for r in store.get_fact_records(user_id)]
+    except MemoryStoreError as exc:
+        errors["facts"] = str(exc)
+    memories: list[MemoryRow] | None = None
+    try:
+        memories = [
+            MemoryRow(kind, i, _text(m.get("content")), local_text(m.get("created_at"), zone, store.default_zone),
+                      local_text(m.get("updated_at"), zone, store.default_zone))
+            for kind, items in store.get_permanent_memories(user_id).items() for i, m in enumerate(items)
+        ]
+    except MemoryStoreError as exc:
+        errors["memories"] = str(exc)
+    entries = None if profile is None else [(str(k), v, "") for k, v in profile.items()]
+    return UserDetails(user_id, zone_label(zone), entries, facts, memories, errors)
+
+
+def _fact_row(record: dict[str, Any], zone: tzinfo, default: tzinfo) -> FactRow:
+    source = record.get("source_message_id")
+    context = record.get("context_message_id")
+    where = f"message {source}" if source else (f"after message {context}" if context else "")
+    moment = local_moment(record.get("added_at"), zone, default)
+    return FactRow(
+        id=str(record.get("id")), category=str(record["category"]), text=str(record["text"]),
+        added=local_text(record.get("added_at"), zone, default), added_by=str(record.get("added_by") or ""),
+        changed=local_text(record.get("changed_at"), zone, default), changed_by=str(record.get("changed_by") or ""),
+        source=where, added_sort=moment.isoformat() if moment else "",
+    )
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+class StoreWorker(JobWorker):
+    """Answers the window's read requests from its own thread."""
+
+    users_batch = Signal(int, object, int, int)  # generation, [UserSummary], done, total
+    users_done = Signal(int)
+    user_loaded = Signal(int, object)  # generation, UserDetails
+    global_loaded = Signal(int, object, str)  # generation, entries or None, error text
+
+    def __init__(self, store: MemoryStore) -> None:
+        super().__init__()
+        self.store = store
+
+    @Slot(object)
+    def set_store(self, store: MemoryStore) -> None:
+        """Read ``store`` from now on (another folder was opened); running jobs are dropped."""
+        for name in ("users", "user", "global"):
+            self.cancel_job(name)
+        self.store = store
+
+    @Slot(int)
+    def list_users(self, generation: int) -> None:
+        self.start_job("users", self._list_users(generation))
+
+    def _list_users(self, generation: int) -> Job:
+        try:
+            ids = self.store.get_all_users()
+        except MemoryStoreError as exc:
+            self.failed.emit(str(exc))
+            ids = []
+        yield
+        now = datetime.now(timezone.utc)
+        for start in range(0, len(ids), USERS_PER_STEP):
+            chunk = ids[start : start + USERS_PER_STEP]
+            batch = [summarize(self.store, uid, now) for uid in chunk]
+            self.users_batch.emit(generation, batch, start + len(chunk), len(ids))
+            yield
+        self.users_done.emit(generation)
+
+    @Slot(int, str)
+    def load_user(self, generation: int, user_id: str) -> None:
+        self.start_job("user", self._load_user(generation, user_id))
+
+    def _load_user(self, generation: int, user_id: str) -> Job:
+        self.user_loaded.emit(generation, load_details(self.store, user_id))
+        yield
+
+    @Slot(int)
+    def load_global(self, generation: int) -> None:
+        self.start_job("global", self._load_global(generation))
+
+    def _load_global(self, generation: int) -> Job:
+        try:
+            doc = self.store.get_all_global_context()
+        except MemoryStoreError as exc:
+            self.global_loaded.emit(generation, None, str(exc))
+        else:
+            zone = self.store.default_zone
+            entries = [(k, e.get("value"), local_text(e.get("updated_at"), zone, zone)) for k, e in doc.items()]
+            self.global_loaded.emit(generation, entries, "")
+        yield

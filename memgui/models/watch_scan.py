@@ -1,0 +1,77 @@
+"""The plain side of the store watcher: a cheap stat signature of a user folder, and the folders of DATA_DIR.
+
+Nothing here reads file content, so it works the same for encrypted stores. A signature is the
+(inode, size, mtime_ns) of each data file and of the journal: an atomic replace changes the inode, an append
+(journal, archive) changes the size, and an in-place rewrite by older code changes size or mtime. Temp files
+(``.<name>.<hex>.tmp``), backups and lock files are not in it, so events they cause compare equal.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+from memgui.store.layout import META
+from memgui.store.records import USER_FILES, USER_LOGS
+
+StatKey = tuple[int, int, int] | None
+
+#: The files whose change means "re-read this user": the v1 documents and the append-only logs.
+DATA_NAMES: tuple[str, ...] = (*USER_FILES.values(), *USER_LOGS.values())
+JOURNAL_NAME = "journal"
+
+
+def stat_key(path: str) -> StatKey:
+    """(inode, size, mtime_ns) of ``path`` without following a link; None when it is not there."""
+    try:
+        st = os.stat(path, follow_symlinks=False)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def inode(path: str) -> int | None:
+    try:
+        return os.stat(path, follow_symlinks=False).st_ino
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+@dataclasses.dataclass(frozen=True)
+class FolderStat:
+    """What a user folder looks like on disk now, as far as the watcher cares."""
+
+    dir_ino: int | None
+    meta_ino: int | None
+    files: tuple[StatKey, ...]  # DATA_NAMES in order, then the journal
+
+    @property
+    def journal_ino(self) -> int | None:
+        key = self.files[-1]
+        return None if key is None else key[0]
+
+    @property
+    def newest_ns(self) -> int:
+        """The latest mtime of any file in the signature (0 when there is none)."""
+        return max((key[2] for key in self.files if key is not None), default=0)
+
+    def same_content(self, other: FolderStat) -> bool:
+        """True when nothing a reader would see can differ (the folder itself was not replaced either)."""
+        return self.dir_ino == other.dir_ino and self.files == other.files
+
+
+def folder_stat(folder: str) -> FolderStat:
+    """The signature of one user folder: about ten stat calls, no reads."""
+    prefix = folder + os.sep
+    meta = prefix + META
+    files = tuple(stat_key(prefix + name) for name in DATA_NAMES)
+    return FolderStat(inode(folder), inode(meta), (*files, stat_key(meta + os.sep + JOURNAL_NAME)))
+
+
+def list_dirs(root: str) -> set[str] | None:
+    """Names of the non-dot subdirectories of ``root`` (links are not followed); None if root is missing."""
+    try:
+        with os.scandir(root) as entries:
+            return {e.name for e in entries if not e.name.startswith(".") and e.is_dir(follow_symlinks=False)}
+    except (FileNotFoundError, NotADirectoryError):
+        return None

@@ -1,0 +1,414 @@
+"""``StoreWatcher``: turns changes that any process makes in a store folder into per-user reload signals.
+
+``QFileSystemWatcher`` stops watching a file once it is replaced by rename, which is how every atomic write
+lands (ReText ``window.py`` re-adds the path). So the watcher watches folders: DATA_DIR (users appear and
+disappear, global context), each user folder (its files are replaced) and each user's ``.memgui`` folder
+(the journal is reset by rename). A message only appends to ``<user>/.memgui/journal``, which changes no
+directory entry, so that file is watched too and re-armed whenever its inode is no longer the one watched.
+
+Every event means "re-read that user": it is queued and handled after a short quiet time (a burst becomes
+one check per user, bounded by a maximum wait), and a user is reported only when the (inode, size,
+mtime_ns) signature of its files differs from the last one seen, so temp files, backups, chmods and this
+process's own writes coming back cost a few stat calls and no reload. Lock files live in
+``DATA_DIR/.memgui/locks``, which is not watched at all. A slow poll re-checks the DATA_DIR listing, the
+users with recent activity and, within a small time budget per tick, a rotating slice of all users, so a
+lost event is repaired without keeping a busy timer: with nothing changing, the only timer is the poll.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from PySide6.QtCore import QFileSystemWatcher, QObject, Qt, QTimer, Signal, Slot
+
+from memgui.models.watch_scan import FolderStat, folder_stat, inode, list_dirs, stat_key
+from memgui.store.errors import MemoryStoreError
+from memgui.store.ids import is_hashed_folder, is_user_folder_name
+from memgui.store.json_store import JsonMemoryStore
+from memgui.store.layout import META
+from memgui.store.records import GLOBAL_FILE
+
+log = logging.getLogger(__name__)
+
+QUIET_MS = 30  # an event is handled once no other came for this long...
+MAX_WAIT_MS = 150  # ...or once the first of a burst is this old, so a steady stream is still followed
+POLL_MS = 5000  # the safety net for lost events
+POLL_BUDGET_S = 0.008  # time a poll tick may spend on the rotating slice (about 0.2 % of a core at 5 s)
+POLL_MIN_SLICE = 16
+HOT_S = 120.0  # users changed this recently are re-checked on every poll tick
+HOT_MAX = 256
+ARM_CHUNK = 300  # folders armed per event-loop turn at start, so a large store does not freeze the window
+MAX_BACKOFF_S = 1.0
+STARTUP_SLACK_S = 2.0
+FolderId = Callable[[str], "str | None"]
+
+
+class _Folder:
+    """One user folder: its id (None for a hashed folder whose id file is not there yet), last signature,
+    and the inode each of its watched paths was armed on."""
+
+    __slots__ = ("armed", "journal", "meta", "name", "path", "stat", "user_id")
+
+    def __init__(self, root: str, name: str, user_id: str | None) -> None:
+        self.name = name
+        self.path = os.path.join(root, name)
+        self.meta = os.path.join(self.path, META)
+        self.journal = os.path.join(self.meta, "journal")
+        self.user_id = user_id
+        self.stat: FolderStat | None = None
+        self.armed: dict[str, int] = {}
+
+
+class StoreWatcher(QObject):
+    """Watches one store folder; emits ``userChanged(user_id)`` when a user's files changed (re-read that
+    user), ``usersChanged()`` when users appeared or disappeared, ``globalChanged()`` for the global context,
+    and ``ready()`` once every folder present at start is watched."""
+
+    userChanged = Signal(str)
+    usersChanged = Signal()
+    globalChanged = Signal()
+    ready = Signal()
+
+    def __init__(self, root: str | os.PathLike[str], folder_id: FolderId, parent: QObject | None = None, *,
+                 poll_interval_ms: int = POLL_MS, quiet_ms: int = QUIET_MS, max_wait_ms: int = MAX_WAIT_MS,
+                 since: float | None = None) -> None:
+        """``folder_id`` maps a folder name of DATA_DIR to its user id (None: not a user folder).
+        Files modified after ``since`` (wall time of the caller's first read; default: a moment ago) are
+        reported once at start: that covers changes made before the watches took hold.
+        ``poll_interval_ms`` of 0 turns the safety-net poll off."""
+        super().__init__(parent)
+        self._root = os.path.abspath(os.fspath(root))
+        self._global = os.path.join(self._root, GLOBAL_FILE)
+        self._folder_id = folder_id
+        self._since_ns = int((time.time() - STARTUP_SLACK_S if since is None else since) * 1e9)
+        self._quiet_s = quiet_ms / 1000
+        self._max_wait_s = max_wait_ms / 1000
+        self._folders: dict[str, _Folder] = {}
+        self._rejected: set[str] = set()
+        self._owner: dict[str, str] = {}  # watched path -> folder name; "" for DATA_DIR (or its parent)
+        self._root_watch: tuple[str, int] | None = None
+        self._root_key = stat_key(self._root)
+        self._global_key = stat_key(self._global)
+        self._order: list[str] = []
+        self._cursor = 0
+        self._hot: dict[str, float] = {}
+        self._pending: set[str] = set()
+        self._pending_root = False
+        self._to_arm: list[str] = []
+        self._is_ready = False
+        self._flushing = False
+        self._stopped = False
+        self._last_event = self._burst_start = self._not_before = 0.0
+        self._warned = False
+
+        self._fs = QFileSystemWatcher(self)
+        self._fs.fileChanged.connect(self._on_path_changed)
+        self._fs.directoryChanged.connect(self._on_path_changed)
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.timeout.connect(self._on_debounce)
+        self._arming = QTimer(self)
+        self._arming.setSingleShot(True)
+        self._arming.timeout.connect(self._on_arm_step)
+        self._poll = QTimer(self)
+        self._poll.setTimerType(Qt.TimerType.CoarseTimer)
+        self._poll.timeout.connect(self._on_poll)
+
+        self._arm_root()
+        for name in sorted(list_dirs(self._root) or ()):
+            self._adopt(name)
+        self._order = list(self._folders)
+        self._to_arm = list(self._order)
+        self._arming.start(0)
+        if poll_interval_ms > 0:
+            self._poll.start(poll_interval_ms)
+
+    @classmethod
+    def for_store(cls, store: JsonMemoryStore, parent: QObject | None = None, *,
+                  poll_interval_ms: int = POLL_MS, since: float | None = None) -> StoreWatcher:
+        """A watcher over a JSON store's folder, mapping folder names with ``store.folder_id``."""
+        return cls(store.root, store.folder_id, parent, poll_interval_ms=poll_interval_ms, since=since)
+
+    @property
+    def root(self) -> Path:
+        return Path(self._root)
+
+    @property
+    def is_ready(self) -> bool:
+        """True once every folder present at start is watched (``ready`` was emitted)."""
+        return self._is_ready
+
+    def user_ids(self) -> list[str]:
+        """The user ids of the folders being watched, sorted."""
+        return sorted(f.user_id for f in self._folders.values() if f.user_id is not None)
+
+    @Slot()
+    def stop(self) -> None:
+        """Stop watching and forget everything (before opening another folder)."""
+        self._stopped = True
+        for timer in (self._debounce, self._arming, self._poll):
+            timer.stop()
+        paths = self._fs.files() + self._fs.directories()
+        if paths:
+            self._fs.removePaths(paths)
+        self._folders.clear()
+        self._owner.clear()
+        self._pending.clear()
+        self._to_arm.clear()
+        self._root_watch = None
+
+    # -- events and the debounce -----------------------------------------------------------------
+    @Slot(str)
+    def _on_path_changed(self, path: str) -> None:
+        owner = self._owner.get(path)
+        if owner:
+            self._pending.add(owner)
+        else:
+            self._pending_root = True
+        self._schedule()
+
+    def _schedule(self) -> None:
+        if self._stopped:
+            return
+        now = time.monotonic()
+        self._last_event = now
+        if not self._debounce.isActive():
+            self._burst_start = now
+            self._debounce.start(_ms(max(self._quiet_s, self._not_before - now)))
+
+    @Slot()
+    def _on_debounce(self) -> None:
+        now = time.monotonic()
+        wait = min(self._last_event + self._quiet_s, self._burst_start + self._max_wait_s) - now
+        wait = max(wait, self._not_before - now)
+        if self._flushing:  # a slot of ours is running a nested event loop: come back afterwards
+            wait = max(wait, self._quiet_s)
+        if wait > 0.001:  # more events came meanwhile
+            self._debounce.start(_ms(wait))
+            return
+        names, self._pending = self._pending, set()
+        scan, self._pending_root = self._pending_root, False
+        self._process(names, scan_root=scan)
+
+    # -- the safety net ------------------------------------------------------------------------------
+    @Slot()
+    def _on_poll(self) -> None:
+        self.poll_now()
+
+    @Slot()
+    def poll_now(self, full: bool = False) -> None:
+        """Check now what a lost event could have hidden: the DATA_DIR listing and global context, users
+        with recent activity and a slice of all users within a time budget (every user when ``full``)."""
+        root_watch_lost = self._root_watch is None or inode(self._root_watch[0]) != self._root_watch[1]
+        scan = (root_watch_lost or stat_key(self._root) != self._root_key
+                or stat_key(self._global) != self._global_key)
+        now = time.monotonic()
+        for name, when in list(self._hot.items()):
+            if now - when > HOT_S or name not in self._folders:
+                del self._hot[name]
+        self._process(list(self._hot), scan_root=scan, sweep=math.inf if full else POLL_BUDGET_S)
+
+    # -- the work ------------------------------------------------------------------------------------
+    def _process(self, names: Iterable[str], *, scan_root: bool, sweep: float = 0.0) -> None:
+        """Check the given folders (and, with ``sweep`` seconds, a rotating slice of all), then emit."""
+        if self._stopped:
+            return
+        if self._flushing:  # a slot of ours is running a nested event loop: come back afterwards
+            self._pending.update(names)
+            self._pending_root |= scan_root
+            self._schedule()
+            return
+        self._flushing = True
+        started = time.monotonic()
+        batch = _Batch()
+        try:
+            if scan_root:
+                self._scan_root(batch)
+            for name in names:
+                self._check_name(name, batch)
+            if sweep > 0:
+                self._sweep(sweep, batch)
+            if self._pending_root:  # a folder vanished while it was checked
+                self._pending_root = False
+                self._scan_root(batch)
+            self._emit(batch)
+        finally:
+            self._flushing = False
+            self._not_before = time.monotonic() + min(MAX_BACKOFF_S, time.monotonic() - started)
+        if self._pending or self._pending_root:
+            self._schedule()
+
+    def _check_name(self, name: str, batch: _Batch) -> None:
+        folder = self._folders.get(name)
+        if folder is None or name in batch.seen:
+            return
+        batch.seen.add(name)
+        if folder.user_id is None:  # a hashed folder whose id file was not there: maybe it is now
+            folder.user_id = self._lookup(name)
+            folder.stat = folder_stat(folder.path)
+            if self._arm(folder, folder.stat):
+                folder.stat = folder_stat(folder.path)
+            batch.users |= folder.user_id is not None
+        elif self._check(folder):
+            batch.changed.append(folder.user_id)
+            self._hot[name] = time.monotonic()
+            if len(self._hot) > HOT_MAX:
+                del self._hot[min(self._hot, key=self._hot.__getitem__)]
+
+    def _sweep(self, budget: float, batch: _Batch) -> None:
+        """Check folders round-robin until ``budget`` seconds are spent (at least a few)."""
+        deadline = time.perf_counter() + budget
+        order = self._order
+        for count in range(len(order)):
+            if count >= POLL_MIN_SLICE and time.perf_counter() > deadline:
+                break
+            self._cursor %= len(order)
+            name = order[self._cursor]
+            self._cursor += 1
+            self._check_name(name, batch)
+
+    def _check(self, folder: _Folder) -> bool:
+        """Re-arm the folder's watches on the current inodes and compare its signature with the last one."""
+        stat = folder_stat(folder.path)
+        if stat.dir_ino is None:
+            self._pending_root = True
+            return False
+        if self._arm(folder, stat):  # changes made before the new watch took hold are in a fresh look
+            stat = folder_stat(folder.path)
+        old, folder.stat = folder.stat, stat
+        if old is None:  # first look: report what changed since the caller's first read
+            return stat.newest_ns >= self._since_ns
+        return not stat.same_content(old)
+
+    def _arm(self, folder: _Folder, stat: FolderStat) -> bool:
+        """Watch the folder, its .memgui and its journal on their current inodes; True if any watch was
+        (re)added. A file watch dies when the file is replaced by rename: this is where it comes back."""
+        added = False
+        for path, ino in ((folder.path, stat.dir_ino), (folder.meta, stat.meta_ino),
+                          (folder.journal, stat.journal_ino)):
+            armed = folder.armed.get(path)
+            if armed == ino:
+                continue
+            if armed is not None:
+                self._fs.removePath(path)  # False when Qt already dropped it; that is fine
+                del folder.armed[path]
+                self._owner.pop(path, None)
+            if ino is not None:
+                if self._fs.addPath(path):
+                    folder.armed[path] = ino
+                    self._owner[path] = folder.name
+                    added = True
+                elif os.path.exists(path) and not self._warned:
+                    self._warned = True
+                    log.warning("cannot watch %s (inotify limit?); changes there are found by the poll", path)
+        return added
+
+    def _scan_root(self, batch: _Batch) -> None:
+        """Compare DATA_DIR's user folders and global context with what was seen last."""
+        self._arm_root()
+        self._root_key = stat_key(self._root)
+        current = list_dirs(self._root) or set()
+        for name in [n for n in self._folders if n not in current]:
+            batch.users |= self._forget(name)
+        added = [n for n in current if n not in self._folders and n not in self._rejected]
+        for name in sorted(added):
+            folder = self._adopt(name)
+            if folder is not None:  # its first signature is the baseline: usersChanged makes readers load it
+                folder.stat = folder_stat(folder.path)
+                if self._arm(folder, folder.stat):
+                    folder.stat = folder_stat(folder.path)
+                batch.users |= folder.user_id is not None
+        if added or len(self._order) != len(self._folders):
+            self._order = list(self._folders)
+        key = stat_key(self._global)
+        batch.glob |= key != self._global_key
+        self._global_key = key
+
+    def _adopt(self, name: str) -> _Folder | None:
+        """Start tracking a folder of DATA_DIR if it is (or may become) a user's."""
+        user_id = self._lookup(name)
+        if user_id is None and not (is_hashed_folder(name) and is_user_folder_name(name)):
+            self._rejected.add(name)
+            return None
+        folder = self._folders[name] = _Folder(self._root, name, user_id)
+        return folder
+
+    def _lookup(self, name: str) -> str | None:
+        try:
+            return self._folder_id(name)
+        except (MemoryStoreError, OSError, ValueError) as exc:
+            log.warning("cannot tell which user %s belongs to: %s", os.path.join(self._root, name), exc)
+            return None
+
+    def _forget(self, name: str) -> bool:
+        folder = self._folders.pop(name)
+        for path in folder.armed:
+            self._fs.removePath(path)
+            self._owner.pop(path, None)
+        self._hot.pop(name, None)
+        self._pending.discard(name)
+        return folder.user_id is not None
+
+    def _arm_root(self) -> None:
+        """Watch DATA_DIR, or its parent while DATA_DIR does not exist yet (it is made on the first write)."""
+        target = self._root if os.path.isdir(self._root) else os.path.dirname(self._root)
+        ino = inode(target)
+        if self._root_watch == (target, ino):
+            return
+        if self._root_watch is not None:
+            self._fs.removePath(self._root_watch[0])
+            self._owner.pop(self._root_watch[0], None)
+            self._root_watch = None
+        if ino is not None and self._fs.addPath(target):
+            self._root_watch = (target, ino)
+            self._owner[target] = ""
+
+    @Slot()
+    def _on_arm_step(self) -> None:
+        """Arm and take the first signature of the folders present at start, a chunk per event-loop turn."""
+        chunk, self._to_arm = self._to_arm[:ARM_CHUNK], self._to_arm[ARM_CHUNK:]
+        batch = _Batch()
+        for name in chunk:
+            folder = self._folders.get(name)
+            if folder is not None and folder.stat is None:
+                self._check_name(name, batch)
+        if self._to_arm:
+            self._arming.start(0)
+        else:
+            batch.users |= (self._root_key or (0, 0, 0))[2] >= self._since_ns
+            batch.glob |= (self._global_key or (0, 0, 0))[2] >= self._since_ns
+        self._emit(batch)
+        if self._pending_root:
+            self._schedule()
+        if not self._to_arm:
+            self._is_ready = True
+            self.ready.emit()
+
+    def _emit(self, batch: _Batch) -> None:
+        if batch.users:
+            self.usersChanged.emit()
+        for user_id in batch.changed:
+            self.userChanged.emit(user_id)
+        if batch.glob:
+            self.globalChanged.emit()
+
+
+class _Batch:
+    """What one round of checks found."""
+
+    __slots__ = ("changed", "glob", "seen", "users")
+
+    def __init__(self) -> None:
+        self.users = False
+        self.glob = False
+        self.changed: list[str] = []
+        self.seen: set[str] = set()
+
+
+def _ms(seconds: float) -> int:
+    return max(0, math.ceil(seconds * 1000))

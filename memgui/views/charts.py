@@ -1,0 +1,447 @@
+"""The chart widgets of the metrics and overview panes: the only module that imports the chart library.
+
+pyqtgraph, not QtCharts: QtCharts is deprecated since Qt 6.10 and not part of PySide6-Essentials, which the
+project installs; pyqtgraph is maintained and already a dependency. Every chart is a ``ChartPanel``: a title,
+a plot styled from the widget palette (``ChartTheme``), a tooltip for the data point under the mouse, and
+"Export as PNG…" from its button or context menu. Data arrive already binned (one value per day or bin).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+from pathlib import Path
+
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QColor, QCursor, QFontMetrics, QPen, QPixmap
+from PySide6.QtWidgets import QFileDialog, QFrame, QHBoxLayout, QLabel, QToolButton, QToolTip, QVBoxLayout, QWidget
+
+from memgui.views.chart_theme import ChartTheme
+
+EPOCH = date(1970, 1, 1)
+DAY = 86400.0
+Series = tuple[str, Sequence[float], str]  # (name, one value per x, "primary" | "secondary")
+
+
+def day_x(day: date) -> float:
+    """A day's x coordinate: seconds since the epoch at its midnight, for a UTC date axis."""
+    return (day - EPOCH).days * DAY
+
+
+def x_day(x: float) -> date:
+    return EPOCH + timedelta(days=round(x / DAY))
+
+
+def count_step(top: float, ticks: int = 5) -> int:
+    """A whole-number tick step (1, 2, 5, 10, 20, 50, ...) giving about ``ticks`` ticks up to ``top``."""
+    step = 1
+    while step * ticks < top:
+        for factor in (2, 2.5, 2):
+            step = int(step * factor)
+            if step * ticks >= top:
+                break
+    return step
+
+
+def _elide(text: str, width: int = 22) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+class ChartPanel(QFrame):
+    """A titled chart with tooltips and PNG export; subclasses plot and describe their data points."""
+
+    exported = Signal(str)
+    empty_text = "No data"
+
+    def __init__(self, title: str, parent: QWidget | None = None, *, date_axis: bool = False) -> None:
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self._title = QLabel(title, self)
+        self._title.setTextFormat(Qt.TextFormat.PlainText)
+        font = self._title.font()
+        font.setBold(True)
+        self._title.setFont(font)
+        self.header = QHBoxLayout()
+        self.header.addWidget(self._title)
+        self.header.addStretch(1)
+        self._export_button = QToolButton(self)
+        self._export_button.setText("Export PNG…")
+        self._export_button.setToolTip(f"Save the chart “{title}” as a PNG image")
+        self._export_button.setAutoRaise(True)
+        self._export_button.clicked.connect(self._on_export)
+        self.header.addWidget(self._export_button)
+        axes = {"bottom": pg.DateAxisItem(orientation="bottom", utcOffset=0)} if date_axis else None
+        self.plot = pg.PlotWidget(self, axisItems=axes)
+        self.plot.setMenuEnabled(False)
+        self.plot.hideButtons()
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.setMinimumHeight(170)
+        # A fixed width: charts stacked in a column line up, and labels fit before the first repaint.
+        self.plot.getPlotItem().getAxis("left").setWidth(56)
+        self._empty = QLabel(self.empty_text, self)
+        self._empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._empty.setTextFormat(Qt.TextFormat.PlainText)
+        self._empty.hide()
+        action = QAction("Export as PNG…", self)
+        action.triggered.connect(self._on_export)
+        for widget in (self, self.plot):
+            widget.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+            widget.addAction(action)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 6, 8, 8)
+        layout.addLayout(self.header)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self._empty, 1)
+        self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.last_tooltip: str | None = None
+        self.theme = ChartTheme.from_palette(self.palette())
+        self._apply_theme()
+
+    # -- data and look -----------------------------------------------------------------------------
+    @property
+    def title(self) -> str:
+        return self._title.text()
+
+    def set_empty(self, empty: bool, text: str | None = None) -> None:
+        """Show ``text`` (or ``empty_text``) instead of the plot."""
+        self._empty.setText(text or self.empty_text)
+        self._empty.setVisible(empty)
+        self.plot.setVisible(not empty)
+
+    @property
+    def is_empty(self) -> bool:
+        return self._empty.isVisibleTo(self) or not self.plot.isVisibleTo(self)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self.theme = ChartTheme.from_palette(self.palette())
+            self._apply_theme()
+            self.redraw()
+
+    def _apply_theme(self) -> None:
+        theme = self.theme
+        self.plot.setBackground(theme.background)
+        item = self.plot.getPlotItem()
+        for name in ("left", "bottom"):
+            axis = item.getAxis(name)
+            axis.setPen(pg.mkPen(theme.muted))
+            axis.setTextPen(pg.mkPen(theme.foreground))
+            axis.setStyle(hideOverlappingLabels=True)
+        item.showGrid(x=False, y=True, alpha=0.25)
+
+    def redraw(self) -> None:
+        """Plot the current data again (after a palette change)."""
+
+    def pen(self, role: str, width: float = 2.0) -> QPen:
+        pen: QPen = pg.mkPen(self.color(role), width=width)
+        return pen
+
+    def color(self, role: str) -> QColor:
+        return QColor(getattr(self.theme, role))
+
+    def count_axis(self, name: str, top: float) -> None:
+        """Whole-number ticks on the axis ``name`` for counts up to ``top``."""
+        step = count_step(top)
+        self.plot.getPlotItem().getAxis(name).setTickSpacing(major=step, minor=step)
+
+    # -- tooltips -------------------------------------------------------------------------------------
+    def tooltip_at(self, x: float, y: float) -> str | None:
+        """The tooltip of the data point at plot coordinates (x, y), or None."""
+        return None
+
+    @Slot(object)
+    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
+        box = self.plot.getPlotItem().getViewBox()
+        text = None
+        if box.sceneBoundingRect().contains(scene_pos):
+            point = box.mapSceneToView(scene_pos)
+            text = self.tooltip_at(point.x(), point.y())
+        self.last_tooltip = text
+        if text:
+            QToolTip.showText(QCursor.pos(), text, self.plot)
+        else:
+            QToolTip.hideText()
+
+    # -- export ----------------------------------------------------------------------------------------
+    @classmethod
+    def ask_export_path(cls, parent: QWidget, suggested: str) -> str:
+        """The PNG file to write, or "" when the user cancels (tests patch this classmethod)."""
+        path, _filter = QFileDialog.getSaveFileName(parent, "Export chart as PNG", suggested, "PNG images (*.png)")
+        return path
+
+    def render_pixmap(self) -> QPixmap:
+        """The chart as shown, title included, without the export button."""
+        self._export_button.setVisible(False)
+        try:
+            return self.grab()
+        finally:
+            self._export_button.setVisible(True)
+
+    def export_png(self, path: str | None = None) -> str | None:
+        """Write the chart to ``path`` (asked for when None); the path written, or None if cancelled."""
+        if path is None:
+            slug = "".join(c if c.isalnum() else "-" for c in self.title.lower()).strip("-") or "chart"
+            path = type(self).ask_export_path(self, f"{slug}.png")
+            if not path:
+                return None
+        if not path.lower().endswith(".png"):
+            path += ".png"
+        if not self.render_pixmap().save(path, "PNG"):
+            raise OSError(f"could not write {path}")
+        self.exported.emit(str(Path(path)))
+        return path
+
+    @Slot()
+    def _on_export(self) -> None:
+        try:
+            self.export_png()
+        except OSError as exc:
+            QToolTip.showText(QCursor.pos(), str(exc), self)
+
+
+class DailyChart(ChartPanel):
+    """Values per day for one or two series (lines over a date axis, x zoom and pan)."""
+
+    empty_text = "No messages yet"
+
+    def __init__(self, title: str, unit: str, parent: QWidget | None = None) -> None:
+        super().__init__(title, parent, date_axis=True)
+        self.unit = unit
+        self.plot.setMouseEnabled(x=True, y=False)
+        self.days: tuple[date, ...] = ()
+        self.series: list[Series] = []
+        self.curves: dict[str, pg.PlotDataItem] = {}
+
+    def set_data(self, days: Sequence[date], series: Sequence[Series]) -> None:
+        self.days, self.series = tuple(days), list(series)
+        self.redraw()
+
+    def redraw(self) -> None:
+        item = self.plot.getPlotItem()
+        item.clear()
+        self.curves = {}
+        if item.legend is not None:
+            item.legend.scene().removeItem(item.legend)
+            item.legend = None
+        self.set_empty(not self.days)
+        if not self.days:
+            return
+        legend = item.addLegend(offset=(8, 4), labelTextColor=self.theme.foreground,
+                                brush=pg.mkBrush(self.theme.background), pen=pg.mkPen(self.theme.grid))
+        legend.setColumnCount(len(self.series))
+        xs = [day_x(d) for d in self.days]
+        few = len(xs) <= 60
+        for name, values, role in self.series:
+            fill = QColor(self.color(role))
+            fill.setAlphaF(0.18)
+            curve = self.plot.plot(xs, list(values), name=name, pen=self.pen(role),
+                                   symbol="o" if few else None, symbolSize=5, symbolBrush=self.color(role),
+                                   symbolPen=None, fillLevel=0 if role == "primary" else None, brush=fill)
+            self.curves[name] = curve
+        pad = DAY * max(1, len(xs) // 50)
+        item.getViewBox().setLimits(xMin=xs[0] - pad, xMax=xs[-1] + pad, yMin=0)
+        item.setXRange(xs[0] - pad, xs[-1] + pad, padding=0)
+        item.enableAutoRange(axis="y")
+        item.setAutoVisible(y=True)
+        self.count_axis("left", max((max(v, default=0) for _n, v, _r in self.series), default=0))
+
+    def points(self, name: str) -> list[tuple[date, float]]:
+        """The points the named curve holds, as (day, value)."""
+        xs, ys = self.curves[name].getData()
+        return [(x_day(float(x)), float(y)) for x, y in zip(xs, ys, strict=True)]
+
+    def tooltip_at(self, x: float, y: float) -> str | None:
+        if not self.days:
+            return None
+        day = x_day(x)
+        if day < self.days[0] or day > self.days[-1]:
+            return None
+        i = (day - self.days[0]).days
+        if not 0 <= i < len(self.days) or self.days[i] != day:
+            try:
+                i = self.days.index(day)
+            except ValueError:
+                return None
+        rows = [f"{name}: {int(values[i]):,} {self.unit}" for name, values, _role in self.series]
+        return "\n".join([day.strftime("%a %d %b %Y"), *rows])
+
+
+class BarChart(ChartPanel):
+    """Counts per category for one or two series, vertical or horizontal (categories on the left)."""
+
+    def __init__(self, title: str, unit: str, parent: QWidget | None = None, *, horizontal: bool = False,
+                 empty_text: str = "No data") -> None:
+        super().__init__(title, parent)
+        self.unit, self.horizontal, self.empty_text = unit, horizontal, empty_text
+        self.labels: tuple[str, ...] = ()
+        self.series: list[Series] = []
+        self.bars: dict[str, pg.BarGraphItem] = {}
+        self.plot.getPlotItem().showGrid(x=horizontal, y=not horizontal, alpha=0.25)
+
+    def set_data(self, labels: Sequence[str], series: Sequence[Series]) -> None:
+        self.labels, self.series = tuple(labels), list(series)
+        self.redraw()
+
+    def _position(self, index: int) -> float:
+        return float(len(self.labels) - 1 - index) if self.horizontal else float(index)
+
+    def redraw(self) -> None:
+        item = self.plot.getPlotItem()
+        item.clear()
+        self.bars = {}
+        if item.legend is not None:
+            item.legend.scene().removeItem(item.legend)
+            item.legend = None
+        empty = not self.labels or not any(any(v) for _n, v, _r in self.series)
+        self.set_empty(empty)
+        if empty:
+            return
+        if len(self.series) > 1:
+            legend = item.addLegend(offset=(-8, 4), labelTextColor=self.theme.foreground,
+                                    brush=pg.mkBrush(self.theme.background), pen=pg.mkPen(self.theme.grid))
+            legend.setColumnCount(len(self.series))
+        width = 0.8 / len(self.series)
+        positions = [self._position(i) for i in range(len(self.labels))]
+        for k, (name, values, role) in enumerate(self.series):
+            offset = (k - (len(self.series) - 1) / 2) * width
+            centers = [p + offset for p in positions]
+            color = self.color(role)
+            if self.horizontal:
+                bar = pg.BarGraphItem(x0=0, y=centers, height=width * 0.95, width=list(values), brush=color, pen=None,
+                                      name=name)
+            else:
+                bar = pg.BarGraphItem(x=centers, height=list(values), width=width * 0.95, brush=color, pen=None,
+                                      name=name)
+            item.addItem(bar)  # a named item joins the legend by itself
+            self.bars[name] = bar
+        ticks = [(self._position(i), _elide(label)) for i, label in enumerate(self.labels)]
+        axis = item.getAxis("left" if self.horizontal else "bottom")
+        axis.setTicks([ticks])
+        top = max(max(v) for _n, v, _r in self.series if len(v))
+        if self.horizontal:
+            metrics = QFontMetrics(axis.font() if hasattr(axis, "font") else self.font())
+            axis.setWidth(max(metrics.horizontalAdvance(t) for _p, t in ticks) + 14)
+            item.setYRange(-0.6, len(self.labels) - 0.4, padding=0)
+            item.setXRange(0, top * 1.08, padding=0)
+            self.count_axis("bottom", top)
+        else:
+            item.setXRange(-0.6, len(self.labels) - 0.4, padding=0)
+            item.setYRange(0, top * (1.25 if len(self.series) > 1 else 1.08), padding=0)
+            self.count_axis("left", top)
+
+    def points(self, name: str) -> list[tuple[str, float]]:
+        """(category, value) of every bar of the named series, as plotted."""
+        opts = self.bars[name].opts
+        values = opts["width"] if self.horizontal else opts["height"]
+        return [(label, float(v)) for label, v in zip(self.labels, values, strict=True)]
+
+    def tooltip_at(self, x: float, y: float) -> str | None:
+        coordinate = y if self.horizontal else x
+        index = round(len(self.labels) - 1 - coordinate) if self.horizontal else round(coordinate)
+        if not self.labels or not 0 <= index < len(self.labels) or abs(coordinate - round(coordinate)) > 0.45:
+            return None
+        rows = [f"{name}: {int(values[index]):,} {self.unit}" for name, values, _role in self.series]
+        return "\n".join([self.labels[index], *rows])
+
+
+class CalendarHeatmap(ChartPanel):
+    """A year of days as squares (weeks left to right, Monday on top), shaded by activity, with the
+    current and the longest streak outlined."""
+
+    empty_text = "No active days in this period"
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(title, parent)
+        self.cells: list[tuple[date, int, bool]] = []
+        self.current: tuple[date, date] | None = None
+        self.longest: tuple[date, date] | None = None
+        self.spots = pg.ScatterPlotItem(pxMode=False, symbol="s", size=0.82)
+        self.plot.setMinimumHeight(150)
+        self.plot.setMaximumHeight(190)
+        item = self.plot.getPlotItem()
+        item.showGrid(x=False, y=False)
+        item.getAxis("left").setTicks([[(6.0, "Mon"), (4.0, "Wed"), (2.0, "Fri")]])
+        item.getViewBox().setAspectLocked(True)
+        self.caption = QLabel(self)
+        self.caption.setTextFormat(Qt.TextFormat.RichText)  # our own numbers and dates, no user text
+        self.layout().addWidget(self.caption)  # type: ignore[union-attr]
+
+    def set_data(self, cells: Sequence[tuple[date, int, bool]], current: tuple[date, date] | None,
+                 longest: tuple[date, date] | None) -> None:
+        self.cells, self.current, self.longest = list(cells), current, longest
+        self.redraw()
+
+    def _place(self, day: date) -> tuple[float, float]:
+        first = self.cells[0][0]
+        return float((day - first).days // 7), float(6 - day.weekday())
+
+    def redraw(self) -> None:
+        item = self.plot.getPlotItem()
+        item.clear()
+        empty = not any(active for _d, _n, active in self.cells)
+        self.set_empty(empty)
+        self.caption.setVisible(bool(self.cells))
+        if not self.cells:
+            return
+        busiest = max((n for _d, n, _a in self.cells), default=0) or 1
+        theme = self.theme
+        spots = []
+        for day, count, active in self.cells:
+            x, y = self._place(day)
+            fraction = max(count / busiest, 0.15) if active else 0.0
+            pen = None
+            if self.longest and self.longest[0] <= day <= self.longest[1]:
+                pen = pg.mkPen(theme.longest_streak, width=2)
+            if self.current and self.current[0] <= day <= self.current[1]:
+                pen = pg.mkPen(theme.current_streak, width=2)
+            spots.append({"pos": (x, y), "brush": pg.mkBrush(theme.level(fraction)),
+                          "pen": pen if pen is not None else pg.mkPen(None), "data": (day, count, active)})
+        self.spots = pg.ScatterPlotItem(pxMode=False, symbol="s", size=0.82)
+        self.spots.addPoints(spots)
+        item.addItem(self.spots)
+        months = [(self._place(d)[0], d.strftime("%b")) for d, _n, _a in self.cells if d.day == 1]
+        item.getAxis("bottom").setTicks([months])
+        weeks = self._place(self.cells[-1][0])[0] + 1
+        item.getViewBox().setRange(QRectF(-0.6, -0.6, weeks + 0.2, 7.2), padding=0)
+        self.caption.setText(self._caption())
+
+    def _caption(self) -> str:
+        def swatch(color: QColor) -> str:
+            return f'<span style="color:{color.name()}">■</span>'
+
+        def span(label: str, value: tuple[date, date] | None, color: QColor) -> str:
+            if value is None:
+                return f"{swatch(color)} {label}: none"
+            days = (value[1] - value[0]).days + 1
+            return (f"{swatch(color)} {label}: {days} day{'s' if days != 1 else ''} "
+                    f"({value[0]:%d %b %Y} – {value[1]:%d %b %Y})")
+
+        parts = [span("current streak", self.current, self.theme.current_streak),
+                 span("longest streak", self.longest, self.theme.longest_streak)]
+        return "&nbsp;&nbsp;&nbsp;".join(parts)
+
+    def cell_at(self, x: float, y: float) -> tuple[date, int, bool] | None:
+        if not self.cells:
+            return None
+        week, row = round(x), round(y)
+        if abs(x - week) > 0.45 or abs(y - row) > 0.45 or not 0 <= row <= 6:
+            return None
+        day = self.cells[0][0] + timedelta(days=week * 7 + 6 - row)
+        index = (day - self.cells[0][0]).days
+        return self.cells[index] if 0 <= index < len(self.cells) else None
+
+    def tooltip_at(self, x: float, y: float) -> str | None:
+        cell = self.cell_at(x, y)
+        if cell is None:
+            return None
+        day, count, active = cell
+        text = f"{day:%a %d %b %Y}\n{count:,} message{'s' if count != 1 else ''} from the user"
+        if active and not count:
+            text += " (active day recorded in the metrics)"
+        if self.current and self.current[0] <= day <= self.current[1]:
+            text += "\nin the current streak"
+        if self.longest and self.longest[0] <= day <= self.longest[1]:
+            text += "\nin the longest streak"
+        return text

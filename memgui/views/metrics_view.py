@@ -1,0 +1,272 @@
+"""``MetricsView``: one user's activity — messages and words per day, a year of active days with the current
+and longest streak, facts by category, message lengths, first and last interaction.
+
+The aggregates (``memgui.store.activity.user_activity``) are computed by an ``ActivityLoader`` off the GUI
+thread; the newest request wins, so quick changes of selection never show another user's charts.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import date, datetime
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QScrollArea,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from memgui.models.activity_worker import ActivityLoader
+from memgui.store.activity import ProgressFn, UserActivity, user_activity
+from memgui.store.base import MemoryStore
+from memgui.store.timeutil import now_utc
+from memgui.views.charts import BarChart, CalendarHeatmap, ChartPanel, DailyChart
+
+LAST_YEAR = 0  # the year selector's "last 12 months"
+
+
+def plain_label(text: str = "", parent: QWidget | None = None) -> QLabel:
+    """A label that never interprets its text as HTML (ids and names come from users)."""
+    label = QLabel(text, parent)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    return label
+
+
+def when(moment: datetime | None) -> str:
+    return f"{moment:%a %d %b %Y, %H:%M} ({moment:%z})" if moment is not None else "—"
+
+
+def days_text(count: int) -> str:
+    return f"{count:,} day{'s' if count != 1 else ''}"
+
+
+def compute_user(store: MemoryStore, user_id: str, now: datetime, progress: ProgressFn) -> UserActivity:
+    """The worker's job (module level, so it holds no reference to a widget)."""
+    return user_activity(store, user_id, now, progress)
+
+
+class MetricsView(QWidget):
+    """The selected user's charts; ``set_user(None)`` shows an empty state."""
+
+    updated = Signal()  # a result is on screen
+    clock: Callable[[], datetime] = staticmethod(now_utc)  # patched in tests
+
+    def __init__(self, store: MemoryStore, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("metricsView")
+        self.store = store
+        self._user_id: str | None = None
+        self.activity: UserActivity | None = None
+        self.loader = ActivityLoader(self)
+        self.loader.ready.connect(self._on_ready)
+        self.loader.failed.connect(self._on_failed)
+        self.loader.progressChanged.connect(self._on_progress)
+        self.loader.busyChanged.connect(self._on_busy)
+
+        self._pages = QStackedWidget(self)
+        self._placeholder = plain_label("Select a user to see their activity.", self)
+        self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._placeholder.setEnabled(False)
+        self._pages.addWidget(self._placeholder)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        body = QWidget(scroll)
+        scroll.setWidget(body)
+        self._pages.addWidget(scroll)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self._pages)
+
+        layout = QVBoxLayout(body)
+        self.heading = plain_label("", body)
+        font = self.heading.font()
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        font.setBold(True)
+        self.heading.setFont(font)
+        layout.addWidget(self.heading)
+        self.progress = QProgressBar(body)
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(False)
+        self.progress.setMaximumHeight(6)
+        self.progress.hide()
+        layout.addWidget(self.progress)
+        self.error = plain_label("", body)
+        self.error.setWordWrap(True)
+        self.error.hide()
+        layout.addWidget(self.error)
+        layout.addLayout(self._build_summary(body))
+
+        self.messages_chart = DailyChart("Messages per day", "messages", body)
+        self.words_chart = DailyChart("Words per day", "words", body)
+        self.calendar = CalendarHeatmap("Active days", body)
+        self.facts_chart = BarChart("Facts by category", "facts", body, horizontal=True, empty_text="No facts")
+        self.lengths_chart = BarChart("Message length (words)", "messages", body, empty_text="No messages yet")
+        self.charts: dict[str, ChartPanel] = {
+            "messages": self.messages_chart, "words": self.words_chart, "calendar": self.calendar,
+            "facts": self.facts_chart, "lengths": self.lengths_chart,
+        }
+        self.year = QComboBox(body)
+        self.year.setToolTip("Which year of days the calendar shows")
+        self.year.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.year.currentIndexChanged.connect(self._on_year)
+        self.calendar.header.insertWidget(2, self.year)
+        grid = QGridLayout()
+        grid.addWidget(self.charts["messages"], 0, 0, 1, 2)
+        grid.addWidget(self.charts["words"], 1, 0, 1, 2)
+        grid.addWidget(self.charts["calendar"], 2, 0, 1, 2)
+        grid.addWidget(self.charts["facts"], 3, 0)
+        grid.addWidget(self.charts["lengths"], 3, 1)
+        grid.setColumnStretch(0, 2)
+        grid.setColumnStretch(1, 3)
+        layout.addLayout(grid)
+        layout.addStretch(1)
+        self._show_placeholder()
+
+    def _build_summary(self, parent: QWidget) -> QHBoxLayout:
+        self.summary: dict[str, QLabel] = {}
+        row = QHBoxLayout()
+        names = (("messages", "Messages"), ("words", "Words"), ("active", "Active days"),
+                 ("first", "First interaction"), ("last", "Last interaction"),
+                 ("current", "Current streak"), ("longest", "Longest streak"), ("zone", "Time zone"))
+        forms = [QFormLayout(), QFormLayout(), QFormLayout()]
+        for i, (key, caption) in enumerate(names):
+            value = plain_label("—", parent)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.summary[key] = value
+            forms[(0, 0, 0, 1, 1, 2, 2, 1)[i]].addRow(plain_label(caption + ":", parent), value)
+        for form in forms:
+            row.addLayout(form)
+            row.addSpacing(24)
+        row.addStretch(1)
+        return row
+
+    # -- slots the window calls -----------------------------------------------------------------------
+    @property
+    def user_id(self) -> str | None:
+        return self._user_id
+
+    @Slot(object)
+    def set_user(self, user_id: str | None) -> None:
+        """Show ``user_id``'s charts (None: the empty state)."""
+        if user_id == self._user_id and user_id is not None:
+            return
+        self._user_id = user_id
+        self.activity = None
+        if user_id is None:
+            self.loader.cancel()
+            self._show_placeholder()
+            return
+        self._pages.setCurrentIndex(1)
+        self.heading.setText(user_id)
+        for label in self.summary.values():
+            label.setText("…")
+        for chart in self.charts.values():
+            chart.set_empty(True, "Loading…")
+        self.refresh()
+
+    @Slot()
+    def refresh(self) -> None:
+        """Compute again for the current user (what is on screen stays until the new result arrives)."""
+        if self._user_id is None:
+            return
+        self.error.hide()
+        self.loader.submit(functools.partial(compute_user, self.store, self._user_id, type(self).clock()))
+
+    # -- results --------------------------------------------------------------------------------------
+    def _show_placeholder(self) -> None:
+        self._pages.setCurrentIndex(0)
+        self.progress.hide()
+
+    @Slot(object)
+    def _on_ready(self, activity: UserActivity) -> None:
+        if activity.user_id != self._user_id:
+            return  # the loader drops stale tickets; this guards a user changed without a new request
+        self.activity = activity
+        self.error.hide()
+        self._show(activity)
+        self.updated.emit()
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        self.error.setText(f"Could not compute this user's activity: {message}")
+        self.error.show()
+        for chart in self.charts.values():
+            if self.activity is None:
+                chart.set_empty(True, "Not available")
+
+    @Slot(float)
+    def _on_progress(self, fraction: float) -> None:
+        self.progress.setValue(round(fraction * 1000))
+
+    @Slot(bool)
+    def _on_busy(self, busy: bool) -> None:
+        self.progress.setValue(0)
+        self.progress.setVisible(busy and self._user_id is not None)
+
+    def _show(self, a: UserActivity) -> None:
+        self.heading.setText(a.name if a.name == a.user_id else f"{a.name} ({a.user_id})")
+        s = a.streak
+        self.summary["messages"].setText(f"{a.message_count:,}")
+        self.summary["words"].setText(f"{a.total_words:,}")
+        self.summary["active"].setText(f"{len(a.active_days):,}")
+        self.summary["first"].setText(when(a.first_interaction))
+        self.summary["last"].setText(when(a.last_interaction))
+        current = days_text(s.current)
+        if s.current_span is not None:
+            current += f" (since {s.current_span.start:%d %b %Y})"
+        if s.breaks_today:
+            current += " — ends tonight unless they write today"
+        self.summary["current"].setText(current)
+        longest = days_text(s.longest)
+        if s.longest_span is not None and s.longest_span.days == s.longest:
+            longest += f" ({s.longest_span.start:%d %b %Y} – {s.longest_span.end:%d %b %Y})"
+        self.summary["longest"].setText(longest)
+        self.summary["zone"].setText(f"{a.zone} (today is {a.today:%a %d %b %Y})")
+        dense = a.per_day.dense()
+        self.messages_chart.set_data(dense.days, [("User", dense.user_messages, "primary"),
+                                                      ("Assistant", dense.assistant_messages, "secondary")])
+        self.words_chart.set_data(dense.days, [("User", dense.user_words, "primary"),
+                                                   ("Assistant", dense.assistant_words, "secondary")])
+        self.facts_chart.set_data([c for c, _n in a.facts_by_category],
+                                      [("Facts", [n for _c, n in a.facts_by_category], "primary")])
+        self.lengths_chart.set_data(a.lengths.labels, [("User", a.lengths.user, "primary"),
+                                                           ("Assistant", a.lengths.assistant, "secondary")])
+        self._fill_years(a)
+        self._show_calendar()
+
+    def _fill_years(self, a: UserActivity) -> None:
+        chosen = self.year.currentData()
+        years = sorted({d.year for d in a.active_days if d <= a.today}, reverse=True)
+        self.year.blockSignals(True)
+        self.year.clear()
+        self.year.addItem("Last 12 months", LAST_YEAR)
+        for year in years:
+            self.year.addItem(str(year), year)
+        index = self.year.findData(chosen)
+        self.year.setCurrentIndex(max(index, 0))
+        self.year.blockSignals(False)
+
+    @Slot(int)
+    def _on_year(self, _index: int) -> None:
+        self._show_calendar()
+
+    def _show_calendar(self) -> None:
+        a = self.activity
+        if a is None:
+            return
+        year = self.year.currentData()
+        end = a.today if not year else min(a.today, date(year, 12, 31))
+        s = a.streak
+        current = (s.current_span.start, s.current_span.end) if s.current_span else None
+        longest = (s.longest_span.start, s.longest_span.end) if s.longest_span else None
+        self.calendar.set_data(a.year(end), current, longest)

@@ -1,0 +1,194 @@
+"""``OverviewView``: the whole store at a glance — active users per day, the distribution of current streaks,
+the users whose streak breaks today (active yesterday, not yet today, each in their own zone), top users.
+
+Computed by ``memgui.store.activity.store_overview`` on an ``ActivityLoader`` worker, from each user's
+metrics (not their messages), so it stays quick however long the histories are.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QGridLayout,
+    QHeaderView,
+    QProgressBar,
+    QScrollArea,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from memgui.models.activity_worker import ActivityLoader
+from memgui.store.activity import ProgressFn, StoreOverview, UserStanding, store_overview
+from memgui.store.base import MemoryStore
+from memgui.store.timeutil import now_utc
+from memgui.views.charts import BarChart, ChartPanel, DailyChart
+from memgui.views.metrics_view import plain_label
+
+BREAKING_COLUMNS = ("User", "Name", "Streak", "Time zone", "Local time", "Time left")
+
+
+def compute_overview(store: MemoryStore, now: datetime, progress: ProgressFn) -> StoreOverview:
+    """The worker's job (module level, so it holds no reference to a widget)."""
+    return store_overview(store, now, progress=progress)
+
+
+def time_left(user: UserStanding) -> timedelta:
+    """How long until midnight in the user's zone, when their streak ends unless they write."""
+    local = user.local_now
+    midnight = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), tzinfo=local.tzinfo)
+    return midnight.astimezone(local.tzinfo) - local
+
+
+def duration_text(delta: timedelta) -> str:
+    minutes = max(0, int(delta.total_seconds() // 60))
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+class OverviewView(QWidget):
+    """Charts and lists for every user of the store."""
+
+    updated = Signal()  # a result is on screen
+    clock: Callable[[], datetime] = staticmethod(now_utc)  # patched in tests
+
+    def __init__(self, store: MemoryStore, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("overviewView")
+        self.store = store
+        self.overview: StoreOverview | None = None
+        self.loader = ActivityLoader(self)
+        self.loader.ready.connect(self._on_ready)
+        self.loader.failed.connect(self._on_failed)
+        self.loader.progressChanged.connect(self._on_progress)
+        self.loader.busyChanged.connect(self._on_busy)
+
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        body = QWidget(scroll)
+        scroll.setWidget(body)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+
+        layout = QVBoxLayout(body)
+        self.heading = plain_label("Overview", body)
+        font = self.heading.font()
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        font.setBold(True)
+        self.heading.setFont(font)
+        layout.addWidget(self.heading)
+        self.subheading = plain_label("", body)
+        layout.addWidget(self.subheading)
+        self.progress = QProgressBar(body)
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(False)
+        self.progress.setMaximumHeight(6)
+        self.progress.hide()
+        layout.addWidget(self.progress)
+        self.error = plain_label("", body)
+        self.error.setWordWrap(True)
+        self.error.hide()
+        layout.addWidget(self.error)
+
+        self.active_chart = DailyChart("Active users per day (each in their own zone)", "users", body)
+        self.active_chart.empty_text = "No active days yet"
+        self.streaks_chart = BarChart("Current streaks (days)", "users", body, empty_text="No users")
+        self.top_chart = BarChart("Top users by messages", "messages", body, horizontal=True,
+                                  empty_text="No messages yet")
+        self.charts: dict[str, ChartPanel] = {"active": self.active_chart, "streaks": self.streaks_chart,
+                                              "top": self.top_chart}
+        self.breaking = QTableWidget(0, len(BREAKING_COLUMNS), body)
+        self.breaking.setObjectName("breakingTodayView")
+        self.breaking.setHorizontalHeaderLabels(BREAKING_COLUMNS)
+        self.breaking.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.breaking.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.breaking.verticalHeader().hide()
+        self.breaking.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.breaking.horizontalHeader().setStretchLastSection(True)
+        self.breaking.setMinimumHeight(160)
+        self.breaking_caption = plain_label("", body)
+        box = QFrame(body)
+        box.setFrameShape(QFrame.Shape.StyledPanel)
+        box_layout = QVBoxLayout(box)
+        title = plain_label("Streaks that break today", box)
+        bold = title.font()
+        bold.setBold(True)
+        title.setFont(bold)
+        box_layout.addWidget(title)
+        box_layout.addWidget(self.breaking_caption)
+        box_layout.addWidget(self.breaking, 1)
+
+        grid = QGridLayout()
+        grid.addWidget(self.active_chart, 0, 0, 1, 2)
+        grid.addWidget(self.streaks_chart, 1, 0)
+        grid.addWidget(self.top_chart, 1, 1)
+        grid.addWidget(box, 2, 0, 1, 2)
+        layout.addLayout(grid)
+        layout.addStretch(1)
+
+    @Slot()
+    def refresh(self) -> None:
+        """Compute the overview again (what is on screen stays until the new result arrives)."""
+        self.error.hide()
+        self.loader.submit(functools.partial(compute_overview, self.store, type(self).clock()))
+
+    @Slot(object)
+    def _on_ready(self, overview: StoreOverview) -> None:
+        self.overview = overview
+        self._show(overview)
+        self.updated.emit()
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        self.error.setText(f"Could not compute the overview: {message}")
+        self.error.show()
+
+    @Slot(float)
+    def _on_progress(self, fraction: float) -> None:
+        self.progress.setValue(round(fraction * 1000))
+
+    @Slot(bool)
+    def _on_busy(self, busy: bool) -> None:
+        self.progress.setValue(0)
+        self.progress.setVisible(busy)
+
+    def _show(self, o: StoreOverview) -> None:
+        users = len(o.users)
+        active_today = sum(u.active_today for u in o.users)
+        self.subheading.setText(f"{users:,} user{'s' if users != 1 else ''} · {active_today:,} active today · "
+                                f"as of {o.now:%a %d %b %Y, %H:%M %Z}")
+        self.active_chart.set_data([d for d, _n in o.active_users_per_day],
+                                       [("Active users", [n for _d, n in o.active_users_per_day], "primary")])
+        self.streaks_chart.set_data(o.streak_labels, [("Users", o.streak_counts, "primary")])
+        self.top_chart.set_data([u.user_id for u in o.top_users],
+                                    [("Messages", [u.message_count for u in o.top_users], "primary")])
+        self._fill_breaking(o.breaking_today)
+
+    def _fill_breaking(self, users: tuple[UserStanding, ...]) -> None:
+        table = self.breaking
+        table.setSortingEnabled(False)
+        table.setRowCount(len(users))
+        for row, user in enumerate(users):
+            cells = (user.user_id, user.name, f"{user.current} day{'s' if user.current != 1 else ''}", user.zone,
+                     f"{user.local_now:%a %H:%M}", duration_text(time_left(user)))
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+                table.setItem(row, column, item)
+        self.breaking_caption.setText(
+            "Active yesterday and not yet today in their own zone: the streak ends at their midnight."
+            if users else "No streak breaks today: everyone active yesterday has already written today.")
+
+    def breaking_user_ids(self) -> list[str]:
+        """The user ids listed as breaking today, in the table's order."""
+        items = (self.breaking.item(r, 0) for r in range(self.breaking.rowCount()))
+        return [item.text() for item in items if item is not None]
+

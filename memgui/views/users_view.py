@@ -1,0 +1,94 @@
+"""The users pane: a filter box (id and name) over the sortable users table ``usersView``."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSortFilterProxyModel, Qt, Signal, Slot
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLineEdit, QTableView, QVBoxLayout, QWidget
+
+from memgui.models.roles import FILTER_ROLE, ROW_ROLE, SORT_ROLE
+from memgui.models.users_model import COL_ID, COL_NAME, UsersModel, UserSummary
+
+_WIDTHS = (150, 150, 130, 80, 55, 60, 65)
+
+
+class UsersPane(QWidget):
+    """Emits ``current_changed(user_id)`` ('' for none) as the current row of ``usersView`` moves."""
+
+    current_changed = Signal(str)
+
+    def __init__(self, model: UsersModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(model)
+        self.proxy.setSortRole(SORT_ROLE)
+        self.proxy.setFilterRole(FILTER_ROLE)
+        self.proxy.setFilterKeyColumn(COL_ID)
+        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.proxy.setDynamicSortFilter(True)
+        self.filter_edit = QLineEdit(self)
+        self.filter_edit.setObjectName("usersFilter")
+        self.filter_edit.setPlaceholderText("Filter users by id or name  (Ctrl+F)")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.view = QTableView(self)
+        self.view.setObjectName("usersView")
+        self.view.setModel(self.proxy)
+        self.view.setSortingEnabled(True)
+        self.view.sortByColumn(COL_ID, Qt.SortOrder.AscendingOrder)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.setAlternatingRowColors(True)
+        self.view.setShowGrid(False)
+        self.view.setWordWrap(False)
+        self.view.verticalHeader().hide()
+        self.view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        header = self.view.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setStretchLastSection(False)
+        for column, width in enumerate(_WIDTHS):
+            header.resizeSection(column, width)
+        header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(40)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.filter_edit)
+        layout.addWidget(self.view, 1)
+        self.filter_edit.textChanged.connect(self._on_filter)
+        self.view.selectionModel().currentRowChanged.connect(self._on_current)
+
+    @Slot(str)
+    def _on_filter(self, text: str) -> None:
+        self.proxy.setFilterFixedString(text.casefold())
+
+    @Slot(QModelIndex, QModelIndex)
+    def _on_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self.current_changed.emit(self.user_at(current))
+
+    def user_at(self, index: QModelIndex) -> str:
+        summary = index.siblingAtColumn(COL_ID).data(ROW_ROLE) if index.isValid() else None
+        return summary.user_id if isinstance(summary, UserSummary) else ""
+
+    def current_user(self) -> str:
+        return self.user_at(self.view.currentIndex())
+
+    def select_user(self, user_id: str) -> bool:
+        """Make ``user_id`` the current row (clearing a filter that hides it); False if unknown."""
+        row = self.model.row_of(user_id)
+        if row < 0:
+            return False
+        index = self.proxy.mapFromSource(self.model.index(row, COL_ID))
+        if not index.isValid():
+            self.filter_edit.clear()
+            index = self.proxy.mapFromSource(self.model.index(row, COL_ID))
+        self.view.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+        self.view.scrollTo(index)
+        return True
+
+    def shown_count(self) -> int:
+        return self.proxy.rowCount()
+
+    def focus_filter(self) -> None:
+        self.filter_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.filter_edit.selectAll()
