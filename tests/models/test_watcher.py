@@ -1,0 +1,407 @@
+"""StoreWatcher against real writer processes: the right signals with the right ids, nothing lost, no storms.
+
+Writers are separate processes (``workers/store_writer.py``). "Nothing was emitted" is checked without
+sleeping: a sentinel write to the global context goes through the same watcher after the change under test,
+so once ``globalChanged`` arrived, every earlier event has been handled.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import select
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Slot
+from pytestqt.qtbot import QtBot
+
+from memgui.models.watcher import POLL_MIN_SLICE, StoreWatcher
+from memgui.store import JsonMemoryStore, build_config
+
+WORKER = Path(__file__).resolve().parent / "workers" / "store_writer.py"
+WAIT_MS = 5000
+KEY = "watcher test passphrase"
+
+
+class Writer:
+    """A writer process driven by JSON lines; ``call`` returns its reply (``t``: time right after return)."""
+
+    def __init__(self, data_dir: Path, *options: str) -> None:
+        self.proc = subprocess.Popen([sys.executable, str(WORKER), str(data_dir), *options],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert json.loads(self._read()) == {"ready": True}
+
+    def _read(self) -> str:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        assert line, f"writer exited with {self.proc.wait()}"
+        return line
+
+    def call(self, op: str, **args: Any) -> dict[str, Any]:
+        """Run a command and wait for its reply (this process's event loop does not run meanwhile)."""
+        self.send(op, **args)
+        return self.receive()
+
+    def send(self, op: str, **args: Any) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps({"op": op, **args}) + "\n")
+        self.proc.stdin.flush()
+
+    def has_reply(self) -> bool:
+        assert self.proc.stdout is not None
+        return bool(select.select([self.proc.stdout], [], [], 0)[0])
+
+    def receive(self) -> dict[str, Any]:
+        reply: dict[str, Any] = json.loads(self._read())
+        assert "error" not in reply, reply["error"]
+        return reply
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.call("quit")
+            self.proc.wait(timeout=30)
+
+
+class Recorder(QObject):
+    """Every emission of a watcher with its wall time; ``reader`` (optional) is re-read on userChanged."""
+
+    def __init__(self, watcher: StoreWatcher, reader: JsonMemoryStore | None = None) -> None:
+        super().__init__(watcher)
+        self.reader = reader
+        self.users: list[tuple[float, str]] = []
+        self.lists: list[float] = []
+        self.globals: list[float] = []
+        self.facts_seen: list[int] = []
+        watcher.userChanged.connect(self.on_user)
+        watcher.usersChanged.connect(self.on_users)
+        watcher.globalChanged.connect(self.on_global)
+
+    @Slot(str)
+    def on_user(self, user_id: str) -> None:
+        self.users.append((time.time(), user_id))
+        if self.reader is not None:
+            self.facts_seen.append(sum(map(len, self.reader.get_user_facts(user_id).values())))
+
+    @Slot()
+    def on_users(self) -> None:
+        self.lists.append(time.time())
+
+    @Slot()
+    def on_global(self) -> None:
+        self.globals.append(time.time())
+
+    def ids(self) -> list[str]:
+        return [user_id for _, user_id in self.users]
+
+
+def open_store(data_dir: Path, key: str | None = None) -> JsonMemoryStore:
+    overrides: dict[str, Any] = {"DATA_DIR": data_dir, "DEFAULT_TIMEZONE": "UTC", "DURABLE_WRITES": False}
+    if key:
+        overrides.update(ENCRYPTION_ENABLED=True, ENCRYPTION_KEY=key)
+    return JsonMemoryStore(build_config(overrides, environ={}))
+
+
+@pytest.fixture
+def writers() -> Iterator[list[Writer]]:
+    started: list[Writer] = []
+    yield started
+    for writer in started:
+        writer.close()
+
+
+@pytest.fixture
+def parent() -> Iterator[QObject]:
+    owner = QObject()
+    yield owner
+    owner.deleteLater()
+
+
+def start(qtbot: QtBot, parent: QObject, store: JsonMemoryStore, poll_ms: int = 0) -> StoreWatcher:
+    """A watcher (poll off unless asked: events alone must carry the tests) that is ready."""
+    watcher = StoreWatcher.for_store(store, parent, poll_interval_ms=poll_ms)
+    qtbot.waitUntil(lambda: watcher.is_ready, timeout=WAIT_MS)
+    return watcher
+
+
+def sentinel(qtbot: QtBot, watcher: StoreWatcher, writer: Writer, n: int = 0) -> None:
+    """Returns once every event queued before it has been handled."""
+    with qtbot.waitSignal(watcher.globalChanged, timeout=WAIT_MS):
+        writer.call("set_global", key="sentinel", value=n)
+
+
+@pytest.fixture
+def seeded(data_dir: Path) -> JsonMemoryStore:
+    """alice and bob with a message each, and a global context entry, in a store of this process."""
+    store = open_store(data_dir)
+    for user in ("alice", "bob"):
+        store.add_message(user, "user", f"hello from {user}")
+    store.set_global_context("sentinel", -1)
+    store.flush()
+    return store
+
+
+def signal_for(user: str) -> Any:
+    def check(user_id: str) -> bool:
+        return user_id == user
+    return check
+
+
+def test_message_from_another_process_reports_only_that_user(qtbot: QtBot, parent: QObject, seeded:
+                                                             JsonMemoryStore, data_dir: Path,
+                                                             writers: list[Writer]) -> None:
+    watcher = start(qtbot, parent, seeded)
+    rec = Recorder(watcher)
+    writers.append(writer := Writer(data_dir))
+    with qtbot.waitSignal(watcher.userChanged, check_params_cb=signal_for("alice"), timeout=WAIT_MS):
+        writer.call("add_message", user="alice", content="a new message")
+    sentinel(qtbot, watcher, writer)
+    assert set(rec.ids()) == {"alice"}
+    assert rec.lists == []
+
+
+def test_new_user_appears_and_erased_user_disappears(qtbot: QtBot, parent: QObject, seeded: JsonMemoryStore,
+                                                     data_dir: Path, writers: list[Writer]) -> None:
+    watcher = start(qtbot, parent, seeded)
+    writers.append(writer := Writer(data_dir))
+    with qtbot.waitSignal(watcher.usersChanged, timeout=WAIT_MS):
+        writer.call("create_user", user="carol")
+    assert watcher.user_ids() == ["alice", "bob", "carol"]
+    with qtbot.waitSignal(watcher.userChanged, check_params_cb=signal_for("carol"), timeout=WAIT_MS):
+        writer.call("add_message", user="carol", content="first words")
+    with qtbot.waitSignal(watcher.usersChanged, timeout=WAIT_MS):
+        writer.call("erase_user", user="bob")
+    assert watcher.user_ids() == ["alice", "carol"]
+
+
+def test_facts_and_global_context(qtbot: QtBot, parent: QObject, seeded: JsonMemoryStore, data_dir: Path,
+                                  writers: list[Writer]) -> None:
+    watcher = start(qtbot, parent, seeded)
+    rec = Recorder(watcher, reader=open_store(data_dir))
+    writers.append(writer := Writer(data_dir))
+    with qtbot.waitSignal(watcher.userChanged, check_params_cb=signal_for("bob"), timeout=WAIT_MS):
+        writer.call("add_fact", user="bob", text="Lives in Lyon", category="location")
+    assert rec.facts_seen[-1] == 1
+    with qtbot.waitSignal(watcher.globalChanged, timeout=WAIT_MS):
+        writer.call("set_global", key="mood", value="calm")
+    assert set(rec.ids()) == {"bob"}
+
+
+@pytest.mark.parametrize("key", [None, KEY], ids=["plain", "encrypted"])
+def test_encoded_and_hashed_folders_report_the_real_ids(qtbot: QtBot, parent: QObject, data_dir: Path,
+                                                        writers: list[Writer], key: str | None) -> None:
+    store = open_store(data_dir, key)
+    store.add_message("alice", "user", "hi")
+    watcher = start(qtbot, parent, store)
+    writers.append(writer := Writer(data_dir, *(["--key", key] if key else [])))
+    dotted, long_id = "alice.smith", "é" * 70  # percent-encoded folder; hashed folder with its id in .memgui
+    for user in (dotted, long_id):
+        with qtbot.waitSignal(watcher.usersChanged, timeout=WAIT_MS):
+            writer.call("add_message", user=user, content="hello")
+        qtbot.waitUntil(lambda user=user: user in watcher.user_ids(), timeout=WAIT_MS)  # type: ignore[misc]
+        with qtbot.waitSignal(watcher.userChanged, check_params_cb=signal_for(user), timeout=WAIT_MS):
+            writer.call("add_fact", user=user, text="likes tea")
+    assert sorted(watcher.user_ids()) == sorted(["alice", dotted, long_id])
+
+
+def test_fifty_atomic_replaces_in_a_row_end_in_the_last_state(qtbot: QtBot, parent: QObject,
+                                                              seeded: JsonMemoryStore, data_dir: Path,
+                                                              writers: list[Writer]) -> None:
+    watcher = start(qtbot, parent, seeded)
+    rec = Recorder(watcher, reader=open_store(data_dir))
+    writers.append(writer := Writer(data_dir, "--fast"))
+    last = 0.0
+    for i in range(50):  # each one replaces user_facts.json by rename
+        last = writer.call("add_fact", user="alice", text=f"fact {i}")["t"]
+    qtbot.waitUntil(lambda: rec.facts_seen[-1:] == [50], timeout=WAIT_MS)
+    assert rec.users[-1][0] > last
+
+
+def test_journal_replaced_fifty_times_every_append_is_seen(qtbot: QtBot, parent: QObject,
+                                                           seeded: JsonMemoryStore, data_dir: Path,
+                                                           writers: list[Writer]) -> None:
+    """A message only appends to the journal; a fact write first resets the journal by rename. A lost
+    re-arm of the journal's file watch makes the next append invisible (the poll is off)."""
+    watcher = start(qtbot, parent, seeded)
+    writers.append(writer := Writer(data_dir, "--fast", "--materialize-delay", "3600"))
+    journal = data_dir / "alice" / ".memgui" / "journal"
+    inodes = set()
+    for i in range(50):
+        with qtbot.waitSignal(watcher.userChanged, check_params_cb=signal_for("alice"), timeout=WAIT_MS):
+            writer.call("add_message", user="alice", content=f"message {i}")
+        with qtbot.waitSignal(watcher.userChanged, check_params_cb=signal_for("alice"), timeout=WAIT_MS):
+            writer.call("add_fact", user="alice", text=f"fact {i}")
+        inodes.add(journal.stat().st_ino)
+    assert len(inodes) > 1  # the journal really was replaced
+
+
+def test_burst_ends_in_a_handful_of_reloads_after_the_last_write(qtbot: QtBot, parent: QObject,
+                                                                 seeded: JsonMemoryStore, data_dir: Path,
+                                                                 writers: list[Writer]) -> None:
+    watcher = start(qtbot, parent, seeded)
+    reader = open_store(data_dir)
+    rec = Recorder(watcher)
+    writers.append(writer := Writer(data_dir, "--fast"))
+    writer.send("burst", user="alice", count=100, seconds=0.1)  # the event loop runs during the burst
+    qtbot.waitUntil(writer.has_reply, timeout=WAIT_MS)
+    burst = writer.receive()
+    qtbot.waitUntil(lambda: bool(rec.users) and rec.users[-1][0] > burst["t"], timeout=WAIT_MS)
+    assert len(reader.get_message_history("alice", include_archived=True)) == 101
+    writer.call("flush")  # the journaled messages go into the v1 files: one more change
+    sentinel(qtbot, watcher, writer)
+    duration = burst["t"] - burst["first"]
+    assert set(rec.ids()) == {"alice"}
+    # a handful: one per 150 ms of burst (the longest a stream is held back), plus the flush
+    assert 1 <= len(rec.users) <= 3 + math.ceil(duration / 0.15), (len(rec.users), duration)
+    assert rec.users[-1][0] > burst["t"]
+
+
+def test_temp_and_lock_files_alone_emit_nothing(qtbot: QtBot, parent: QObject, seeded: JsonMemoryStore,
+                                                data_dir: Path, writers: list[Writer]) -> None:
+    watcher = start(qtbot, parent, seeded)
+    rec = Recorder(watcher)
+    fs = watcher.findChild(QFileSystemWatcher)
+    assert fs is not None
+    writers.append(writer := Writer(data_dir))
+    with qtbot.waitSignal(fs.directoryChanged, timeout=WAIT_MS):  # the watcher did get events
+        for folder in (data_dir / "alice", data_dir / "alice" / ".memgui", data_dir):
+            temp = folder / ".user_facts.json.0123456789ab.tmp"
+            temp.write_text("{}")
+            temp.unlink()
+        locks = data_dir / ".memgui" / "locks"
+        locks.mkdir(parents=True, exist_ok=True)
+        (locks / "u-test.lock").write_text("")
+    sentinel(qtbot, watcher, writer)
+    assert rec.users == [] and rec.lists == []
+
+
+def test_event_with_unchanged_stats_emits_nothing(qtbot: QtBot, parent: QObject, seeded: JsonMemoryStore,
+                                                  data_dir: Path, writers: list[Writer]) -> None:
+    watcher = start(qtbot, parent, seeded)
+    rec = Recorder(watcher)
+    fs = watcher.findChild(QFileSystemWatcher)
+    assert fs is not None
+    writers.append(writer := Writer(data_dir))
+    history = data_dir / "alice" / "conversation_history.json"
+    with qtbot.waitSignal(fs.directoryChanged, timeout=WAIT_MS):
+        history.chmod(0o600)  # an attribute event on the folder; inode, size and mtime stay
+    sentinel(qtbot, watcher, writer)
+    assert rec.users == []
+    with qtbot.waitSignal(watcher.userChanged, timeout=WAIT_MS):  # ...while a real change is reported
+        os.utime(history, ns=(time.time_ns(), time.time_ns()))
+
+
+class OwnEdits(QObject):
+    """The window's own edits through its own store: one fact every few ms, from the event loop."""
+
+    def __init__(self, parent: QObject, store: JsonMemoryStore, count: int) -> None:
+        super().__init__(parent)
+        self.store, self.left = store, count
+        self.times: list[float] = []
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.edit)
+        self.timer.start(5)
+
+    @Slot()
+    def edit(self) -> None:
+        self.store.add_user_fact("bob", f"edited {self.left}")
+        self.times.append(time.time())
+        self.left -= 1
+        if not self.left:
+            self.timer.stop()
+
+
+def test_own_writes_do_not_cause_a_reload_storm(qtbot: QtBot, parent: QObject, seeded: JsonMemoryStore,
+                                                data_dir: Path, writers: list[Writer]) -> None:
+    watcher = start(qtbot, parent, seeded)
+    rec = Recorder(watcher)
+    writers.append(writer := Writer(data_dir))
+    edits = OwnEdits(parent, seeded, 20)
+    qtbot.waitUntil(lambda: edits.left == 0, timeout=WAIT_MS)
+    sentinel(qtbot, watcher, writer)
+    assert set(rec.ids()) == {"bob"}
+    duration = edits.times[-1] - edits.times[0]
+    assert len(rec.users) <= 2 + math.ceil(duration / 0.15), (len(rec.users), duration)
+
+
+def test_lost_events_are_recovered_by_the_poll(qtbot: QtBot, parent: QObject, seeded: JsonMemoryStore,
+                                               data_dir: Path, writers: list[Writer]) -> None:
+    watcher = start(qtbot, parent, seeded, poll_ms=200)
+    fs = watcher.findChild(QFileSystemWatcher)
+    assert fs is not None
+    fs.blockSignals(True)  # every event from now on is lost
+    writers.append(writer := Writer(data_dir))
+    with qtbot.waitSignal(watcher.userChanged, check_params_cb=signal_for("alice"), timeout=WAIT_MS):
+        writer.call("add_message", user="alice", content="unseen by inotify")
+    with qtbot.waitSignal(watcher.usersChanged, timeout=WAIT_MS):
+        writer.call("create_user", user="dave")
+    with qtbot.waitSignal(watcher.globalChanged, timeout=WAIT_MS):
+        writer.call("set_global", key="k", value=1)
+    assert "dave" in watcher.user_ids()
+
+
+def test_poll_sweep_reaches_every_user(qtbot: QtBot, parent: QObject, data_dir: Path,
+                                       writers: list[Writer]) -> None:
+    store = open_store(data_dir)
+    users = [f"user{i:03}" for i in range(4 * POLL_MIN_SLICE)]
+    for user in users:
+        store.create_user(user)
+    watcher = start(qtbot, parent, store)
+    rec = Recorder(watcher)
+    fs = watcher.findChild(QFileSystemWatcher)
+    assert fs is not None
+    fs.blockSignals(True)
+    writers.append(writer := Writer(data_dir))
+    writer.call("add_fact", user=users[-1], text="found late")
+    writer.call("add_fact", user=users[0], text="found late")
+    for _ in range(len(users) // POLL_MIN_SLICE + 1):  # a slice per tick: a full round finds both
+        watcher.poll_now()
+    assert sorted(rec.ids()) == [users[0], users[-1]]
+    writer.call("add_fact", user=users[5], text="found at once")
+    watcher.poll_now(full=True)
+    assert rec.ids()[-1] == users[5]
+
+
+def test_idle_watcher_keeps_only_the_slow_poll_timer(qtbot: QtBot, parent: QObject, seeded: JsonMemoryStore,
+                                                     data_dir: Path, writers: list[Writer]) -> None:
+    watcher = start(qtbot, parent, seeded, poll_ms=5000)
+    writers.append(writer := Writer(data_dir))
+    sentinel(qtbot, watcher, writer)
+    qtbot.waitUntil(lambda: sum(t.isActive() for t in watcher.findChildren(QTimer)) == 1, timeout=WAIT_MS)
+    active = [t.interval() for t in watcher.findChildren(QTimer) if t.isActive()]
+    assert active == [5000]
+
+
+def test_changes_just_before_start_are_reported_once(qtbot: QtBot, parent: QObject, fixture_copy: Path) -> None:
+    store = open_store(fixture_copy)
+    store.add_message("fresh", "user", "hi")
+    store.flush()
+    hour_ago = time.time_ns() - 3600 * 10**9
+    for path in (fixture_copy / "fresh").rglob("*"):
+        os.utime(path, ns=(hour_ago, hour_ago))
+    read_at = time.time()  # the window read everything here
+    store.add_message("fresh", "user", "written after the window read, before the watch")
+    watcher = StoreWatcher.for_store(store, parent, poll_interval_ms=0, since=read_at)
+    rec = Recorder(watcher)
+    qtbot.waitUntil(lambda: watcher.is_ready, timeout=WAIT_MS)
+    assert sorted(watcher.user_ids()) == ["demo_user", "fresh"]
+    assert rec.ids() == ["fresh"]  # the older implementation's untouched user is not reported
+    assert rec.lists == []
+
+
+def test_data_dir_made_after_start(qtbot: QtBot, parent: QObject, data_dir: Path,
+                                   writers: list[Writer]) -> None:
+    assert not data_dir.exists()
+    watcher = start(qtbot, parent, open_store(data_dir))
+    writers.append(writer := Writer(data_dir))
+    with qtbot.waitSignal(watcher.usersChanged, timeout=WAIT_MS):
+        writer.call("add_message", user="first", content="the store is born")
+    qtbot.waitUntil(lambda: watcher.user_ids() == ["first"], timeout=WAIT_MS)
+    with qtbot.waitSignal(watcher.userChanged, check_params_cb=signal_for("first"), timeout=WAIT_MS):
+        writer.call("add_fact", user="first", text="watched now")

@@ -1,0 +1,85 @@
+"""A separate writer process for the watcher tests and benchmark: runs store calls read as JSON lines.
+
+    python store_writer.py DATA_DIR [--fast] [--key PASSPHRASE] [--materialize-delay SECONDS]
+
+Prints ``{"ready": true}``, then answers each command line ``{"op": ..., ...}`` with one JSON line holding
+``t``, the wall time right after the call returned (the clock is shared with the parent on one machine).
+``--fast`` turns durable writes off; ``--materialize-delay`` stretches the delay after which journaled
+messages are written into the v1 files, so that a test sees journal appends alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import Any
+
+from memgui.store import JsonMemoryStore, build_config, keyring, materializer
+
+keyring.SCRYPT_N = 1 << 10  # the cheap key derivation of the tests (the cost is stored with the salt)
+
+
+def run(store: JsonMemoryStore, command: dict[str, Any]) -> dict[str, Any]:
+    """Execute one command; the reply's ``t`` is taken right after the store call returned."""
+    op = command["op"]
+    user = command.get("user", "")
+    reply: dict[str, Any] = {}
+    if op == "add_message":
+        store.add_message(user, command.get("role", "user"), command["content"])
+    elif op == "burst":  # count messages spread evenly over `seconds`
+        count, seconds = int(command["count"]), float(command["seconds"])
+        start = time.time()
+        reply["first"] = None
+        for i in range(count):
+            due = start + seconds * i / count
+            if due > time.time():
+                time.sleep(due - time.time())
+            store.add_message(user, "user", f"{command.get('prefix', 'burst')} {i}")
+            reply["first"] = reply["first"] or time.time()
+    elif op == "create_user":
+        store.create_user(user)
+    elif op == "erase_user":
+        store.erase_user(user)
+    elif op == "add_fact":
+        store.add_user_fact(user, command["text"], command.get("category", "general"))
+    elif op == "set_global":
+        store.set_global_context(command["key"], command["value"])
+    elif op == "flush":
+        store.flush()
+    elif op != "quit":
+        raise ValueError(f"unknown op {op!r}")
+    reply["t"] = time.time()
+    return reply
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("data_dir")
+    parser.add_argument("--fast", action="store_true")
+    parser.add_argument("--key")
+    parser.add_argument("--materialize-delay", type=float)
+    args = parser.parse_args()
+    if args.materialize_delay is not None:
+        materializer.DELAY = args.materialize_delay
+    overrides: dict[str, Any] = {"DATA_DIR": args.data_dir, "DEFAULT_TIMEZONE": "UTC",
+                                 "DURABLE_WRITES": not args.fast}
+    if args.key:
+        overrides.update(ENCRYPTION_ENABLED=True, ENCRYPTION_KEY=args.key)
+    store = JsonMemoryStore(build_config(overrides, environ={}))
+    print(json.dumps({"ready": True}), flush=True)
+    for line in sys.stdin:
+        command = json.loads(line)
+        try:
+            reply = run(store, command)
+        except Exception as exc:  # reported to the parent, which fails the test with the message
+            reply = {"error": f"{type(exc).__name__}: {exc}"}
+        print(json.dumps(reply), flush=True)
+        if command["op"] == "quit":
+            break
+    store.close()
+
+
+if __name__ == "__main__":
+    main()
