@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
@@ -162,6 +162,7 @@ class MetricsView(QWidget):
             return
         self._user_id = user_id
         self.activity = None
+        self.year.clear()  # a new user's calendar opens on their last 12 months (or latest active year)
         if user_id is None:
             self.loader.cancel()
             self._show_placeholder()
@@ -253,6 +254,8 @@ class MetricsView(QWidget):
         for year in years:
             self.year.addItem(str(year), year)
         index = self.year.findData(chosen)
+        if chosen is None and years and a.today - max(d for d in a.active_days if d <= a.today) > timedelta(days=364):
+            index = 1  # nothing in the last 12 months: open on the latest year with activity
         self.year.setCurrentIndex(max(index, 0))
         self.year.blockSignals(False)
 
