@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLineEdit, QTableV
 from memgui.models.roles import FILTER_ROLE, ROW_ROLE, SORT_ROLE
 from memgui.models.users_model import COL_ID, COL_NAME, UsersModel, UserSummary
 
-_WIDTHS = (150, 150, 130, 80, 55, 60, 65)
+_WIDTHS = (120, 140, 122, 74, 48, 54, 62)
 
 
 class UsersPane(QWidget):

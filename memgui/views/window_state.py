@@ -25,6 +25,9 @@ class WindowState(QObject):
         sizes = self.settings.value("window/splitter")
         if splitter is not None and isinstance(sizes, QByteArray) and not sizes.isEmpty():
             splitter.restoreState(sizes)
+        elif splitter is not None:  # first run: the users table wide enough for all its columns
+            width = window.width()
+            splitter.setSizes([min(640, width * 9 // 20), width - min(640, width * 9 // 20)])
 
     def save(self, window: QMainWindow) -> None:
         self.settings.setValue("window/geometry", window.saveGeometry())
