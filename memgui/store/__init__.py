@@ -24,6 +24,7 @@ from memgui.store.factory import (
 from memgui.store.json_store import JsonMemoryStore
 from memgui.store.memory_backend import InMemoryStore
 from memgui.store.streaks import StreakInfo
+from memgui.store.transfer import EraseReport, ImportPlan
 from memgui.store.util import ABSENT, MISSING
 
 __all__ = [
@@ -33,6 +34,8 @@ __all__ = [
     "ConflictError",
     "CorruptDataError",
     "EncryptionError",
+    "EraseReport",
+    "ImportPlan",
     "InMemoryStore",
     "InvalidUserIdError",
     "JsonMemoryStore",

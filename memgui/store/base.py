@@ -9,10 +9,10 @@ from types import TracebackType
 from typing import Any
 
 from memgui.store.errors import ValidationError
-from memgui.store.memories import MemoryRules
+from memgui.store.transfer import TransferRules
 
 
-class MemoryStore(MemoryRules, abc.ABC):
+class MemoryStore(TransferRules, abc.ABC):
     """The memory of an assistant: users, conversations, facts, metrics, streaks, memories, global context.
 
     Use ``create_memory_store(config)`` or ``initialize()`` rather than a backend class directly.

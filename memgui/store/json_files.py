@@ -76,11 +76,13 @@ class JsonFiles:
         """A user document exactly as its file holds it (no journal merge)."""
         return self.load(self.path(folder, USER_FILES[kind]), SHAPE_CHECKS[kind])  # type: ignore[no-any-return]
 
-    def put(self, path: Path, doc: Any, *, durable: bool, indent: int | None = 2) -> None:
+    def put(self, path: Path, doc: Any, *, durable: bool, indent: int | None = 2, fresh_backup: bool = False) -> None:
         """Replace ``path`` by ``doc`` atomically (encoded first, so bad input never reaches the disk)."""
         data = self.codec.encode_doc(doc, path, indent=indent)
         stat = fileio.atomic_write(path, data, durable=durable)
         self._cache.put(path, (stat.st_ino, stat.st_size, stat.st_mtime_ns), doc)
+        if fresh_backup:
+            self._backup_times.pop(path, None)
         self._refresh_backup(path, data)
 
     def put_doc(self, folder: Path, kind: DocKind, doc: Doc, *, durable: bool) -> None:
@@ -135,6 +137,13 @@ class JsonFiles:
         if fresh:
             data = b"".join(self.codec.encode_line(e, path) for e in fresh)
             fileio.append_bytes(path, data, durable=durable)
+
+    def replace_log(self, folder: Path, kind: LogKind, entries: list[Doc], *, durable: bool) -> None:
+        """Rewrite a whole log atomically (an import that merged conversations)."""
+        path = self.path(folder, USER_LOGS[kind])
+        data = b"".join(self.codec.encode_line(e, path) for e in entries)
+        stat = fileio.atomic_write(path, data, durable=durable)
+        self._cache.put(path, (stat.st_ino, stat.st_size, stat.st_mtime_ns), list(entries))
 
     # -- journals and logical reads -------------------------------------------------------------------
     def journal(self, folder: Path) -> Journal:

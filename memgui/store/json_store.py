@@ -203,7 +203,7 @@ class JsonMemoryStore(MemoryStore):
             if txn.dirty:
                 if not exists:
                     self._create(txn)
-                elif txn.messages and not (txn.staged or txn.appends):
+                elif txn.messages and not (txn.staged or txn.appends or txn.replaced):
                     self._commit_messages(txn)
                 else:
                     self._commit_documents(txn)
@@ -268,6 +268,8 @@ class JsonMemoryStore(MemoryStore):
         journal = self.files.journal(txn.folder)
         if journal.read().messages:
             self._materialize(txn.folder)
+        for log_kind, entries in txn.replaced.items():  # whole logs rewritten (an import): atomically, first
+            self.files.replace_log(txn.folder, log_kind, entries, durable=self.durable)
         seq = journal.read().last_seq + 1
         puts = {}
         for kind, doc in txn.staged.items():
@@ -357,6 +359,8 @@ class JsonMemoryStore(MemoryStore):
             self.files.put(id_file, {"user_id": txn.user_id}, durable=self.durable)
         else:
             txn.folder.mkdir(exist_ok=True)
+        for log_kind, entries in txn.replaced.items():
+            self.files.replace_log(txn.folder, log_kind, entries, durable=self.durable)
         for log_kind, entries in txn.appends.items():
             self.files.append_log(txn.folder, log_kind, entries, durable=self.durable)
         for kind, doc in txn.staged.items():
@@ -386,7 +390,9 @@ class JsonMemoryStore(MemoryStore):
             if add is not None:
                 names.add(add)
             names.discard(remove or "")
-            self.files.put(self.layout.index, {**doc, "users": sorted(names)}, durable=self.durable)
+            # Removing a user refreshes the index backup too, so no copy of the index still names them.
+            self.files.put(self.layout.index, {**doc, "users": sorted(names)}, durable=self.durable,
+                           fresh_backup=remove is not None)
 
     @contextlib.contextmanager
     def _global_txn(self) -> Iterator[JsonGlobalTxn]:
@@ -409,11 +415,29 @@ class JsonMemoryStore(MemoryStore):
                     removed += [str(p.relative_to(self.root)) for p in sorted(place.rglob("*")) if p.is_file()]
                     shutil.rmtree(place)
             self._drop(folder)
+            if folder.name in self.read_index():
+                removed.append(f"{self.layout.index.name}: entry {folder.name!r}")
             self._register(remove=folder.name)
             if self.durable:
                 fileio.fsync_dir(self.root)
-        removed.append(f"{self.layout.index.name}: entry {folder.name!r}")
         return removed
+
+    def _user_traces(self, user_id: str) -> list[str]:
+        """What is left of a user: their folder, quarantined files, an entry in the index or its backup."""
+        folder = self.layout.user_dir(user_id)
+        traces = [str(p) for p in (folder, self.layout.quarantine / folder.name) if os.path.lexists(p)]
+        if folder.name in self.read_index():
+            traces.append(f"{self.layout.index}: entry {folder.name!r}")
+        backup = self.layout.backups / self.layout.index.name
+        data = fileio.read_bytes(backup) if backup.exists() else None
+        if data is not None:
+            try:
+                doc = self.codec.decode_doc(data, backup)
+            except CorruptDataError:
+                doc = {}
+            if isinstance(doc, dict) and folder.name in (doc.get("users") or ()):
+                traces.append(f"{backup}: entry {folder.name!r}")
+        return traces
 
     def _move_user(self, old_id: str, new_id: str) -> None:
         old, new = self.layout.user_dir(old_id), self.layout.user_dir(new_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
+from memgui.store.journal import SEQ_KEY
 from memgui.store.records import Doc, DocKind, LogKind
 from memgui.store.seam import GlobalTxn, UserTxn
 
@@ -24,10 +25,11 @@ class JsonUserTxn(UserTxn):
         self.staged: dict[DocKind, Doc] = {}
         self.appends: dict[LogKind, list[Doc]] = {}
         self.messages: list[tuple[Doc, date]] = []
+        self.replaced: dict[LogKind, list[Doc]] = {}
 
     @property
     def dirty(self) -> bool:
-        return bool(self.staged or self.appends or self.messages)
+        return bool(self.staged or self.appends or self.messages or self.replaced)
 
     def read(self, kind: DocKind) -> Doc | None:
         if kind in self.staged:
@@ -36,7 +38,8 @@ class JsonUserTxn(UserTxn):
             return None
         if kind in ("history", "metrics"):
             history, metrics, _ = self.files.logical(self.folder, locked=True)
-            return history if kind == "history" else metrics
+            doc = history if kind == "history" else metrics
+            return None if doc is None else {k: v for k, v in doc.items() if k != SEQ_KEY}
         return self.files.load_doc(self.folder, kind)
 
     def write(self, kind: DocKind, doc: Doc) -> None:
@@ -45,9 +48,15 @@ class JsonUserTxn(UserTxn):
     def append(self, log: LogKind, entries: list[Doc]) -> None:
         self.appends.setdefault(log, []).extend(entries)
 
+    def replace_log(self, log: LogKind, entries: list[Doc]) -> None:
+        self.replaced[log] = entries
+        self.appends.pop(log, None)
+
     def read_log(self, log: LogKind) -> list[Doc]:
         committed: list[Doc] = []
-        if self.exists:
+        if log in self.replaced:
+            committed = self.replaced[log]
+        elif self.exists:
             committed = self.files.load_log(self.folder, log)
             if log == "archive":
                 committed = [*committed, *self.files.logical(self.folder, locked=True)[2]]

@@ -32,6 +32,7 @@ class _Txn(UserTxn):
         self.user = user
         self.staged: dict[DocKind, Doc] = {}
         self.appends: dict[LogKind, list[Doc]] = {}
+        self.replaced: dict[LogKind, list[Doc]] = {}
 
     def read(self, kind: DocKind) -> Doc | None:
         if kind in self.staged:
@@ -45,8 +46,12 @@ class _Txn(UserTxn):
         self.appends.setdefault(log, []).extend(clone(entries))
 
     def read_log(self, log: LogKind) -> list[Doc]:
-        committed = self.user.logs.get(log, []) if self.user else []
+        committed = self.replaced.get(log, self.user.logs.get(log, []) if self.user else [])
         return [*committed, *self.appends.get(log, [])]
+
+    def replace_log(self, log: LogKind, entries: list[Doc]) -> None:
+        self.replaced[log] = clone(entries)
+        self.appends.pop(log, None)
 
     def append_message(self, message: Doc, day: date) -> None:
         history = self.read("history") or {"messages": []}
@@ -86,9 +91,10 @@ class InMemoryStore(MemoryStore):
         with self._mutex:
             txn = _Txn(self, user_id, self._users.get(user_id))
             yield txn
-            if txn.staged or txn.appends:
+            if txn.staged or txn.appends or txn.replaced:
                 user = self._users.setdefault(user_id, _User())
                 user.docs.update(txn.staged)
+                user.logs.update(txn.replaced)
                 for log, entries in txn.appends.items():
                     present = {message_id(e) for e in user.logs.get(log, [])}
                     user.logs.setdefault(log, []).extend(e for e in entries if message_id(e) not in present)
@@ -114,6 +120,10 @@ class InMemoryStore(MemoryStore):
         with self._mutex:
             user = self._users.pop(user_id)
             return [f"{user_id}: {kind}" for kind in (*user.docs, *user.logs)]
+
+    def _user_traces(self, user_id: str) -> list[str]:
+        with self._mutex:
+            return [f"user {user_id!r}"] if user_id in self._users else []
 
     def _move_user(self, old_id: str, new_id: str) -> None:
         with self._mutex:

@@ -47,6 +47,10 @@ class UserTxn(abc.ABC):
         """Every committed entry of ``log``, oldest first."""
 
     @abc.abstractmethod
+    def replace_log(self, log: LogKind, entries: list[Doc]) -> None:
+        """Stage ``entries`` as the whole new content of ``log`` (an import that merges conversations)."""
+
+    @abc.abstractmethod
     def append_message(self, message: Doc, day: date) -> None:
         """Stage ``message`` for the end of the history, counted in the metrics on the user's local ``day``
         (``StoreSeam._count_message``); the history is then trimmed to ``MAX_MESSAGES``, the trimmed
@@ -105,6 +109,10 @@ class StoreSeam(abc.ABC):
     @abc.abstractmethod
     def _erase_user(self, user_id: str) -> list[str]:
         """Remove every byte stored for the user; returns what was removed (for the report)."""
+
+    @abc.abstractmethod
+    def _user_traces(self, user_id: str) -> list[str]:
+        """Anything still stored for a user (after an erase: must be empty): paths, index entries."""
 
     @abc.abstractmethod
     def _move_user(self, old_id: str, new_id: str) -> None:

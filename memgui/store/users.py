@@ -145,13 +145,6 @@ class UserRules(StoreSeam):
             raise ConflictError(f"cannot rename {old!r} to {new!r}: that user exists")
         self._move_user(old, new)
 
-    def erase_user(self, user_id: str) -> list[str]:
-        """Remove every byte of a user (history, archive, versions, backups, index entry): what was removed."""
-        uid = self._uid(user_id)
-        if not self._has_user(uid):
-            raise ConflictError(f"user {uid!r} does not exist")
-        return self._erase_user(uid)
-
     def clear_user_data(self, user_id: str) -> bool:
         """Older API: erase the user; False if there is no such user."""
         uid = self._uid(user_id)
