@@ -74,7 +74,7 @@ class MainWindow(QMainWindow):
         self._was_loaded = False
         self._shown_user = ""
         self.setObjectName("mainWindow")
-        self.setMinimumSize(900, 560)
+        self.setMinimumSize(780, 520)
         self.setStyleSheet(style_sheet())
 
         self.store_worker = StoreWorker(store)

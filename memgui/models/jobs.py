@@ -9,6 +9,7 @@ Results go back through the worker's signals, which Qt queues to the GUI thread.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterator
 
@@ -78,9 +79,16 @@ class WorkerThread(QObject):
         self.thread.setObjectName(name)
         worker.moveToThread(self.thread)
         self.thread.finished.connect(worker.deleteLater)
+        # A plain callable, not a slot of self: it must run while this object is destroyed (its owner was
+        # deleted without being closed), before Qt deletes the running QThread child, which would abort.
+        self.destroyed.connect(functools.partial(_stop, self.thread))
         self.thread.start()
 
     def stop(self) -> None:
-        if self.thread.isRunning():
-            self.thread.quit()
-            self.thread.wait()
+        _stop(self.thread)
+
+
+def _stop(thread: QThread) -> None:
+    if thread.isRunning():
+        thread.quit()
+        thread.wait()
