@@ -20,7 +20,7 @@ from memgui.store.codec import Codec
 from memgui.store.doccache import DocCache, StatKey
 from memgui.store.errors import CorruptDataError
 from memgui.store.journal import Journal
-from memgui.store.json_merge import CountFn, file_seq, merge_history, merge_metrics
+from memgui.store.json_merge import CountFn, merge_history, merge_metrics
 from memgui.store.layout import Layout
 from memgui.store.records import SHAPE_CHECKS, USER_FILES, USER_LOGS, Doc, DocKind, LogKind, message_id
 
@@ -157,14 +157,18 @@ class JsonFiles:
         """(history, metrics, messages trimmed into the archive but not yet written there), with every
         message the journal holds. Without the lock, retried while a materialization lands in between."""
         journal = self.journal(folder)
+        h_path, m_path = self.path(folder, USER_FILES["history"]), self.path(folder, USER_FILES["metrics"])
         for _attempt in range(50):
-            history, h_key = self.load_keyed(self.path(folder, USER_FILES["history"]), SHAPE_CHECKS["history"])
-            metrics, m_key = self.load_keyed(self.path(folder, USER_FILES["metrics"]), SHAPE_CHECKS["metrics"])
+            history, h_key = self.load_keyed(h_path, SHAPE_CHECKS["history"])
+            metrics, m_key = self.load_keyed(m_path, SHAPE_CHECKS["metrics"])
             state = journal.read()
+            if not locked and (fileio.stat_key(h_path) != h_key or fileio.stat_key(m_path) != m_key):
+                # A materialization replaced the files while we read them and the journal: the journal we
+                # read may already be reset past messages the files we read lack. (Comparing seqs with the
+                # base cannot tell: a checkpoint after a document record leaves the files' seq below it.)
+                continue
             if not state.messages:
                 return history, metrics, []
-            if not locked and min(file_seq(history, state.base), file_seq(metrics, state.base)) < state.base:
-                continue  # the files were read before a materialization whose journal reset we see
             keys = (h_key, m_key, state.key)
             hit = self._merged.get(folder)
             if hit is not None and hit[0] == keys:
