@@ -75,3 +75,31 @@ def list_dirs(root: str) -> set[str] | None:
             return {e.name for e in entries if not e.name.startswith(".") and e.is_dir(follow_symlinks=False)}
     except (FileNotFoundError, NotADirectoryError):
         return None
+
+
+class WatchedFolder:
+    """One user folder: its id (None for a hashed folder whose id file is not there yet), last signature,
+    and the inode each of its watched paths was armed on."""
+
+    __slots__ = ("armed", "journal", "meta", "name", "path", "stat", "user_id")
+
+    def __init__(self, root: str, name: str, user_id: str | None) -> None:
+        self.name = name
+        self.path = os.path.join(root, name)
+        self.meta = os.path.join(self.path, META)
+        self.journal = os.path.join(self.meta, JOURNAL_NAME)
+        self.user_id = user_id
+        self.stat: FolderStat | None = None
+        self.armed: dict[str, int] = {}
+
+
+class Batch:
+    """What one round of checks found."""
+
+    __slots__ = ("changed", "glob", "seen", "users")
+
+    def __init__(self) -> None:
+        self.users = False
+        self.glob = False
+        self.changed: list[str] = []
+        self.seen: set[str] = set()

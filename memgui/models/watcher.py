@@ -26,11 +26,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QFileSystemWatcher, QObject, Qt, QTimer, Signal, Slot
 
-from memgui.models.watch_scan import FolderStat, folder_stat, inode, list_dirs, stat_key
+from memgui.models.watch_scan import Batch, FolderStat, WatchedFolder, folder_stat, inode, list_dirs, stat_key
 from memgui.store.errors import MemoryStoreError
 from memgui.store.ids import is_hashed_folder, is_user_folder_name
 from memgui.store.json_store import JsonMemoryStore
-from memgui.store.layout import META
 from memgui.store.records import GLOBAL_FILE
 
 log = logging.getLogger(__name__)
@@ -46,22 +45,6 @@ ARM_CHUNK = 300  # folders armed per event-loop turn at start, so a large store 
 MAX_BACKOFF_S = 1.0
 STARTUP_SLACK_S = 2.0
 FolderId = Callable[[str], "str | None"]
-
-
-class _Folder:
-    """One user folder: its id (None for a hashed folder whose id file is not there yet), last signature,
-    and the inode each of its watched paths was armed on."""
-
-    __slots__ = ("armed", "journal", "meta", "name", "path", "stat", "user_id")
-
-    def __init__(self, root: str, name: str, user_id: str | None) -> None:
-        self.name = name
-        self.path = os.path.join(root, name)
-        self.meta = os.path.join(self.path, META)
-        self.journal = os.path.join(self.meta, "journal")
-        self.user_id = user_id
-        self.stat: FolderStat | None = None
-        self.armed: dict[str, int] = {}
 
 
 class StoreWatcher(QObject):
@@ -88,7 +71,7 @@ class StoreWatcher(QObject):
         self._since_ns = int((time.time() - STARTUP_SLACK_S if since is None else since) * 1e9)
         self._quiet_s = quiet_ms / 1000
         self._max_wait_s = max_wait_ms / 1000
-        self._folders: dict[str, _Folder] = {}
+        self._folders: dict[str, WatchedFolder] = {}
         self._rejected: set[str] = set()
         self._owner: dict[str, str] = {}  # watched path -> folder name; "" for DATA_DIR (or its parent)
         self._root_watch: tuple[str, int] | None = None
@@ -225,7 +208,7 @@ class StoreWatcher(QObject):
             return
         self._flushing = True
         started = time.monotonic()
-        batch = _Batch()
+        batch = Batch()
         try:
             if scan_root:
                 self._scan_root(batch)
@@ -243,7 +226,7 @@ class StoreWatcher(QObject):
         if self._pending or self._pending_root:
             self._schedule()
 
-    def _check_name(self, name: str, batch: _Batch) -> None:
+    def _check_name(self, name: str, batch: Batch) -> None:
         folder = self._folders.get(name)
         if folder is None or name in batch.seen:
             return
@@ -260,7 +243,7 @@ class StoreWatcher(QObject):
             if len(self._hot) > HOT_MAX:
                 del self._hot[min(self._hot, key=self._hot.__getitem__)]
 
-    def _sweep(self, budget: float, batch: _Batch) -> None:
+    def _sweep(self, budget: float, batch: Batch) -> None:
         """Check folders round-robin until ``budget`` seconds are spent (at least a few)."""
         deadline = time.perf_counter() + budget
         order = self._order
@@ -272,7 +255,7 @@ class StoreWatcher(QObject):
             self._cursor += 1
             self._check_name(name, batch)
 
-    def _check(self, folder: _Folder) -> bool:
+    def _check(self, folder: WatchedFolder) -> bool:
         """Re-arm the folder's watches on the current inodes and compare its signature with the last one."""
         stat = folder_stat(folder.path)
         if stat.dir_ino is None:
@@ -285,7 +268,7 @@ class StoreWatcher(QObject):
             return stat.newest_ns >= self._since_ns
         return not stat.same_content(old)
 
-    def _arm(self, folder: _Folder, stat: FolderStat) -> bool:
+    def _arm(self, folder: WatchedFolder, stat: FolderStat) -> bool:
         """Watch the folder, its .memgui and its journal on their current inodes; True if any watch was
         (re)added. A file watch dies when the file is replaced by rename: this is where it comes back."""
         added = False
@@ -308,7 +291,7 @@ class StoreWatcher(QObject):
                     log.warning("cannot watch %s (inotify limit?); changes there are found by the poll", path)
         return added
 
-    def _scan_root(self, batch: _Batch) -> None:
+    def _scan_root(self, batch: Batch) -> None:
         """Compare DATA_DIR's user folders and global context with what was seen last."""
         self._arm_root()
         self._root_key = stat_key(self._root)
@@ -329,13 +312,13 @@ class StoreWatcher(QObject):
         batch.glob |= key != self._global_key
         self._global_key = key
 
-    def _adopt(self, name: str) -> _Folder | None:
+    def _adopt(self, name: str) -> WatchedFolder | None:
         """Start tracking a folder of DATA_DIR if it is (or may become) a user's."""
         user_id = self._lookup(name)
         if user_id is None and not (is_hashed_folder(name) and is_user_folder_name(name)):
             self._rejected.add(name)
             return None
-        folder = self._folders[name] = _Folder(self._root, name, user_id)
+        folder = self._folders[name] = WatchedFolder(self._root, name, user_id)
         return folder
 
     def _lookup(self, name: str) -> str | None:
@@ -372,7 +355,7 @@ class StoreWatcher(QObject):
     def _on_arm_step(self) -> None:
         """Arm and take the first signature of the folders present at start, a chunk per event-loop turn."""
         chunk, self._to_arm = self._to_arm[:ARM_CHUNK], self._to_arm[ARM_CHUNK:]
-        batch = _Batch()
+        batch = Batch()
         for name in chunk:
             folder = self._folders.get(name)
             if folder is not None and folder.stat is None:
@@ -389,25 +372,13 @@ class StoreWatcher(QObject):
             self._is_ready = True
             self.ready.emit()
 
-    def _emit(self, batch: _Batch) -> None:
+    def _emit(self, batch: Batch) -> None:
         if batch.users:
             self.usersChanged.emit()
         for user_id in batch.changed:
             self.userChanged.emit(user_id)
         if batch.glob:
             self.globalChanged.emit()
-
-
-class _Batch:
-    """What one round of checks found."""
-
-    __slots__ = ("changed", "glob", "seen", "users")
-
-    def __init__(self) -> None:
-        self.users = False
-        self.glob = False
-        self.changed: list[str] = []
-        self.seen: set[str] = set()
 
 
 def _ms(seconds: float) -> int:
