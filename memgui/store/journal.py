@@ -1,6 +1,6 @@
 """A per-user write-ahead journal: one appended (and, when durable, fdatasync'd) line acknowledges a write.
 
-The file is JSON lines: a header ``{"journal": 2, "boot": id, "base": seq}`` then records, each with a
+The file is JSON lines: a header ``{"journal": 2, "boot": id, "base": seq, "id": random}`` then records, each with a
 ``seq`` one above the previous. Two kinds of record:
 
 * a **message** record ``{"seq", "msg", "day", "max", "archive"}`` is *lazy*: the message lives only here
@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import secrets
 import threading
 from functools import cache
 from pathlib import Path
@@ -54,6 +55,7 @@ class JournalState:
     messages: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     documents: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     done: set[int] = dataclasses.field(default_factory=set)
+    head: bytes = b""  # the header line as stored: tells this file from a later one with the same inode
 
     @property
     def last_seq(self) -> int:
@@ -103,7 +105,7 @@ class Journal:
             self._state = JournalState()
             return self._state
         if state.key is not None and key[0] == state.key[0] and key[1] >= state.offset:
-            data = fileio.read_range(self.path, state.offset)  # the same file, grown: parse what is new
+            data = self._grown(state)  # the same file, grown: parse what is new
             if data is not None:
                 self._parse(state, data)
                 state.key = key
@@ -118,6 +120,30 @@ class Journal:
         self._state = state
         return state
 
+    def _grown(self, state: JournalState) -> bytes | None:
+        """The bytes appended since ``state`` was parsed; None unless the file is still that one. The inode
+        alone cannot tell: once a replaced journal is freed, its inode number is soon reused by a later
+        one, so the header line (unique per reset) is compared too, on the same descriptor."""
+        assert state.key is not None
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0))
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StoreIOError(self.path, exc) from exc
+        try:
+            stat = os.fstat(fd)
+            size = stat.st_size
+            if stat.st_ino != state.key[0] or size < state.offset or not state.head:
+                return None
+            if os.pread(fd, len(state.head), 0) != state.head:
+                return None
+            return os.pread(fd, size - state.offset, state.offset)
+        except OSError as exc:
+            raise StoreIOError(self.path, exc) from exc
+        finally:
+            os.close(fd)
+
     def _parse(self, state: JournalState, data: bytes) -> None:
         end = data.rfind(b"\n") + 1
         for line in data[:end].split(b"\n")[:-1]:
@@ -126,6 +152,7 @@ class Journal:
             if state.lines == 1:
                 if "journal" not in record:
                     raise CorruptDataError(self.path, "line 1: is not a journal header")
+                state.head = line + b"\n"
                 state.base, state.boot = int(record.get("base") or 0), record.get("boot")
             elif "done" in record:
                 state.done.add(int(record["done"]))
@@ -184,12 +211,13 @@ class Journal:
 
     def reset(self, base: int, *, durable: bool) -> None:
         """Start an empty journal at ``base`` (the files hold everything up to it)."""
-        header = self.codec.encode_line({"journal": 2, "boot": boot_id(), "base": base}, self.path)
+        header = self.codec.encode_line({"journal": 2, "boot": boot_id(), "base": base,
+                                         "id": secrets.token_hex(8)}, self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         stat = fileio.atomic_write(self.path, header, durable=durable)
         self.close()
         self._state = JournalState(key=(stat.st_ino, stat.st_size, stat.st_mtime_ns), offset=len(header),
-                                   lines=1, base=base, boot=boot_id())
+                                   lines=1, base=base, boot=boot_id(), head=header)
 
     @property
     def state(self) -> JournalState:
