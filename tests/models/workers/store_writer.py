@@ -31,17 +31,19 @@ def run(store: JsonMemoryStore, command: dict[str, Any]) -> dict[str, Any]:
     elif op == "burst":  # count messages spread evenly over `seconds`
         count, seconds = int(command["count"]), float(command["seconds"])
         start = time.time()
-        reply["first"] = None
+        reply["times"] = times = []
         for i in range(count):
             due = start + seconds * i / count
             if due > time.time():
                 time.sleep(due - time.time())
             store.add_message(user, "user", f"{command.get('prefix', 'burst')} {i}")
-            reply["first"] = reply["first"] or time.time()
+            times.append(time.time())
     elif op == "create_user":
         store.create_user(user)
     elif op == "erase_user":
         store.erase_user(user)
+    elif op == "rename_user":
+        store.rename_user(user, command["new"])
     elif op == "add_fact":
         store.add_user_fact(user, command["text"], command.get("category", "general"))
     elif op == "set_global":
