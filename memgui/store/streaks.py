@@ -140,6 +140,10 @@ def count_message(metrics: Doc, message: Doc, day: date, default_zone: tzinfo) -
     add_interaction_date(out, day)
     if message.get("role") == "user":
         out = record_active_day(out, day)
+    elif "user_active_dates" not in out:
+        # Keep the user's days as they stand (a v1 file: its interaction dates), as count_messages does;
+        # else the v1 fallback would count this assistant message's day as a streak day.
+        out["user_active_dates"] = [d.isoformat() for d in active_days(metrics)]
     return out
 
 
