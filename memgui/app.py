@@ -207,6 +207,7 @@ class MainWindow(QMainWindow):
         self.users_pane.proxy.modelReset.connect(self._update_status)
         self.conversation_model.loading.connect(self._on_conversation_loading)
         self.empty_state.open_requested.connect(self.choose_folder)
+        self.tabs.currentChanged.connect(self._sync_metrics)
 
     # -- loading -------------------------------------------------------------------------------------
     @Slot()
@@ -286,8 +287,7 @@ class MainWindow(QMainWindow):
         self._user_done = not user_id
         self._show_details(None)
         self.conversation_model.set_user(user_id or None)
-        if hasattr(self.metrics_view, "set_user"):
-            self.metrics_view.set_user(user_id or None)
+        self._sync_metrics()
         if user_id:
             self._load_user.emit(self._generation, user_id)
 
@@ -317,6 +317,16 @@ class MainWindow(QMainWindow):
         self._show_details(details)
         self._user_done = True
         self._check_loaded()
+
+    @Slot()
+    def _sync_metrics(self) -> None:
+        """Charts are computed only while their tab shows: the computation scans the whole archive, which
+        would compete with the conversation for the GIL and delay the newest messages."""
+        set_user = getattr(self.metrics_view, "set_user", None)
+        if set_user is None or self.tabs.currentWidget() is not self.metrics_view:
+            return
+        if getattr(self.metrics_view, "user_id", None) != (self._shown_user or None):
+            set_user(self._shown_user or None)
 
     @Slot(int, int)
     def _on_conversation_loading(self, _done: int, total: int) -> None:
@@ -390,6 +400,8 @@ class MainWindow(QMainWindow):
         old = self.store
         self.store = store
         self._set_store.emit(store)  # queued: each worker switches in its own thread, before the next request
+        if hasattr(self.metrics_view, "store"):
+            self.metrics_view.store = store
         root = getattr(store, "root", None)
         if root is not None:
             self.state.remember_folder(str(root))

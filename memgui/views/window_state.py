@@ -11,9 +11,7 @@ MAX_RECENT = 8
 class WindowState(QObject):
     def __init__(self, settings: QSettings, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.settings = settings
-        if settings.parent() is None:
-            settings.setParent(self)
+        self.settings = settings  # the caller's: not re-parented, another window may share it
 
     def restore(self, window: QMainWindow) -> None:
         geometry = self.settings.value("window/geometry")
