@@ -137,12 +137,15 @@ class JsonMemoryStore(MemoryStore):
 
     def _read_log(self, user_id: str, log_kind: LogKind) -> list[Doc]:
         folder = self.layout.user_dir(user_id)
+        if log_kind != "archive":
+            return self.files.load_log(folder, log_kind)
+        # The messages trimmed but not yet archived first, then the file: a materialization in between moves
+        # them into the file (read after it), never out of both views.
+        pending = self.files.logical(folder, locked=False)[2]
         entries = self.files.load_log(folder, log_kind)
-        if log_kind == "archive":
-            pending = self.files.logical(folder, locked=False)[2]
-            if pending:
-                seen = {message_id(e) for e in entries[-len(pending):]}
-                entries = [*entries, *(m for m in pending if message_id(m) not in seen)]
+        if pending:
+            seen = {message_id(e) for e in entries}
+            entries = [*entries, *(m for m in pending if message_id(m) not in seen)]
         return entries
 
     def _has_user(self, user_id: str) -> bool:
