@@ -343,7 +343,9 @@ class Lock:
                     self._thread_lock.release()
                     return False
             else:
-                fd, pause = self._descriptor(), 0.0005
+                # flock has no timeout: poll, starting fast (locks are held for a millisecond or so) and backing
+                # off to 2 ms, which keeps a waiting writer responsive without spinning.
+                fd, pause = self._descriptor(), 0.0001
                 while True:
                     try:
                         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -353,7 +355,7 @@ class Lock:
                             self._thread_lock.release()
                             return False
                         time.sleep(pause)
-                        pause = min(pause * 2, 0.01)
+                        pause = min(pause * 2, 0.002)
         except OSError as exc:
             self._thread_lock.release()
             raise StoreIOError(self._path, exc) from exc

@@ -269,7 +269,10 @@ class JsonMemoryStore(MemoryStore):
         if txn.messages:
             self._commit_messages(txn)
         journal = self.files.journal(txn.folder)
-        if journal.read().messages:
+        # Journaled messages stay pending unless this write replaces the history or the archive: the messages
+        # they trim must reach the archive first. Metrics written here already count them (txn.read merges),
+        # and carry this record's seq, so no reader counts them twice.
+        if ("history" in txn.staged or txn.replaced) and journal.read().messages:
             self._materialize(txn.folder)
         for log_kind, entries in txn.replaced.items():  # whole logs rewritten (an import): atomically, first
             self.files.replace_log(txn.folder, log_kind, entries, durable=self.durable)
@@ -287,7 +290,7 @@ class JsonMemoryStore(MemoryStore):
         self._replay(txn.folder, [record])
         journal.mark_done(seq)
         if journal.size() > CHECKPOINT_BYTES:
-            self._checkpoint(txn.folder, seq)
+            self._materialize(txn.folder)  # pending messages into the files, then a fresh journal
         self._clean[txn.folder] = journal.read().key
         self._register(txn.folder.name)
 
