@@ -23,12 +23,12 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QElapsedTimer, QObject, QSettings, QTimer, Slot  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import QElapsedTimer, QObject, QSettings, QTimer, Slot
+from PySide6.QtWidgets import QApplication
 
-from memgui.__main__ import settle_garbage_collector  # noqa: E402
-from memgui.app import MainWindow  # noqa: E402
-from memgui.store import JsonMemoryStore, build_config  # noqa: E402
+from memgui.__main__ import settle_garbage_collector
+from memgui.app import MainWindow
+from memgui.store import JsonMemoryStore, build_config
 
 
 class StallMeter(QObject):

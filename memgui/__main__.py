@@ -71,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationName("memgui")
     settings = QSettings("memgui", "memgui")
     try:
-        store = open_store(args, settings.value("folders/last"))  # type: ignore[arg-type]
+        store = open_store(args, settings.value("folders/last"))
     except MemoryStoreError as exc:
         print(f"memgui: {exc}", file=sys.stderr)
         return 2

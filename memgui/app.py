@@ -431,7 +431,7 @@ class MainWindow(QMainWindow):
         self.store_thread.stop()
         self.conversation_thread.stop()
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.state.save(self)
         self.shutdown()
         super().closeEvent(event)

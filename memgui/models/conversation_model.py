@@ -65,10 +65,10 @@ class ConversationModel(QAbstractTableModel):
         worker.grown.connect(self._on_grown)
 
     # -- Qt interface ----------------------------------------------------------------------------------
-    def rowCount(self, parent: Index = _ROOT) -> int:  # noqa: N802 - Qt override
+    def rowCount(self, parent: Index = _ROOT) -> int:
         return 0 if parent.isValid() else self._count
 
-    def columnCount(self, parent: Index = _ROOT) -> int:  # noqa: N802 - Qt override
+    def columnCount(self, parent: Index = _ROOT) -> int:
         return 0 if parent.isValid() else 1
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -87,7 +87,7 @@ class ConversationModel(QAbstractTableModel):
             return f"{ROLE_NAMES.get(row.role, row.role)}, {row.time} ({self.zone})"
         return None
 
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 - Qt override
+    def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal and section == 0:
             return "Message"

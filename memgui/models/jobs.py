@@ -75,17 +75,17 @@ class WorkerThread(QObject):
     def __init__(self, worker: JobWorker, name: str, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.worker = worker
-        self.thread = QThread(self)
-        self.thread.setObjectName(name)
-        worker.moveToThread(self.thread)
-        self.thread.finished.connect(worker.deleteLater)
+        self.qthread = QThread(self)
+        self.qthread.setObjectName(name)
+        worker.moveToThread(self.qthread)
+        self.qthread.finished.connect(worker.deleteLater)
         # A plain callable, not a slot of self: it must run while this object is destroyed (its owner was
         # deleted without being closed), before Qt deletes the running QThread child, which would abort.
-        self.destroyed.connect(functools.partial(_stop, self.thread))
-        self.thread.start()
+        self.destroyed.connect(functools.partial(_stop, self.qthread))
+        self.qthread.start()
 
     def stop(self) -> None:
-        _stop(self.thread)
+        _stop(self.qthread)
 
 
 def _stop(thread: QThread) -> None:

@@ -37,10 +37,10 @@ class KeyedTableModel(QAbstractTableModel):
         raise NotImplementedError
 
     # -- Qt interface ----------------------------------------------------------------------------------
-    def rowCount(self, parent: Index = _ROOT) -> int:  # noqa: N802 - Qt override
+    def rowCount(self, parent: Index = _ROOT) -> int:
         return 0 if parent.isValid() else len(self._rows)
 
-    def columnCount(self, parent: Index = _ROOT) -> int:  # noqa: N802 - Qt override
+    def columnCount(self, parent: Index = _ROOT) -> int:
         return 0 if parent.isValid() else len(self.HEADERS)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -51,7 +51,7 @@ class KeyedTableModel(QAbstractTableModel):
             return row
         return self.cell(row, index.column(), role)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 - Qt override
+    def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
                 and 0 <= section < len(self.HEADERS):
@@ -84,7 +84,7 @@ class KeyedTableModel(QAbstractTableModel):
             self.beginRemoveRows(_ROOT, i + 1, last)
             del self._rows[i + 1 : last + 1]
             self.endRemoveRows()
-        for i, (key, row) in enumerate(zip(keys, rows)):
+        for i, (key, row) in enumerate(zip(keys, rows, strict=True)):
             if i < len(self._rows) and self.key(self._rows[i]) == key:
                 self._set_row(i, row)
                 continue

@@ -55,7 +55,7 @@ class UsersModel(QStandardItemModel):
 
     def summary(self, user_id: str) -> UserSummary | None:
         item = self._items.get(user_id)
-        return None if item is None else item.data(ROW_ROLE)  # type: ignore[no-any-return]
+        return None if item is None else item.data(ROW_ROLE)
 
     def row_of(self, user_id: str) -> int:
         item = self._items.get(user_id)

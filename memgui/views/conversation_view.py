@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from PySide6.QtCore import QDate, QItemSelection, QItemSelectionModel, QModelIndex, Qt, Signal, Slot
-from PySide6.QtGui import QKeySequence, QShortcut, QTextCharFormat, QTextCursor, QColor
+from PySide6.QtGui import QColor, QKeySequence, QShortcut, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDateEdit,
@@ -52,7 +52,7 @@ class ConversationView(QTableView):
         self._at_bottom = True
         self._scroll_before = 0
 
-    def setModel(self, model: ConversationModel) -> None:  # type: ignore[override]  # noqa: N802
+    def setModel(self, model: ConversationModel) -> None:  # type: ignore[override]
         super().setModel(model)
         model.rowsAboutToBeInserted.connect(self._before_insert)
         model.rowsInserted.connect(self._after_insert)
@@ -241,8 +241,8 @@ class ConversationPane(QWidget):
             fmt.setBackground(QColor("#fde68a"))
             while not cursor.isNull():
                 sel = QTextEdit.ExtraSelection()
-                sel.cursor = cursor  # type: ignore[attr-defined]
-                sel.format = fmt  # type: ignore[attr-defined]
+                sel.cursor = cursor
+                sel.format = fmt
                 selections.append(sel)
                 cursor = doc.find(needle, cursor)
         self.reader.setExtraSelections(selections)

@@ -34,8 +34,6 @@ class DetailPane(QWidget):
         view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         view.setAlternatingRowColors(True)
         view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        view.setWordWrap(False)
-        view.setToolTip("")
         self.banner = ErrorBanner(self)
         self.empty = QLabel(empty_text, self)
         self.empty.setObjectName("emptyNote")
@@ -47,6 +45,8 @@ class DetailPane(QWidget):
         layout.addWidget(self.banner)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.empty)
+        if isinstance(view, (QTableView, QTreeView)):
+            view.setWordWrap(False)
         if isinstance(view, QTableView):
             view.verticalHeader().hide()
             view.setShowGrid(False)

@@ -36,9 +36,8 @@ class WindowState(QObject):
 
     def recent_folders(self) -> list[str]:
         value = self.settings.value("folders/recent", [])
-        if isinstance(value, str):
-            value = [value]
-        return [str(v) for v in value or []][:MAX_RECENT]
+        items = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+        return [str(v) for v in items][:MAX_RECENT]
 
     def last_folder(self) -> str | None:
         value = self.settings.value("folders/last")

@@ -1,0 +1,244 @@
+"""MetricsView: the charts of one user follow the selection, hold the binned points, drop stale results,
+export PNGs and read in light and dark palettes. Widgets stay hidden (grab() renders them): showing a
+top-level window makes the offscreen platform warn about size hints."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QCoreApplication, QPointF, Qt
+from PySide6.QtGui import QColor, QImage, QPalette
+from pytestqt.qtbot import QtBot
+
+import memgui.views.metrics_view as metrics_module
+from memgui.store import JsonMemoryStore, build_config
+from memgui.store.activity import Cancelled, ProgressFn, UserActivity
+from memgui.views.chart_theme import contrast
+from memgui.views.charts import ChartPanel, day_x
+from memgui.views.metrics_view import MetricsView
+
+NOW = datetime(2025, 3, 12, 15, 0, tzinfo=timezone.utc)
+D = date.fromisoformat
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[JsonMemoryStore]:
+    s = JsonMemoryStore(build_config({"DATA_DIR": tmp_path / "data", "DEFAULT_TIMEZONE": "UTC",
+                                      "MAX_MESSAGES": 4}, environ={}))
+    s.create_user("ana", {"name": "Ana", "timezone": "UTC-5"})
+    rows = [
+        ("2025-03-09T04:30:00+00:00", "user", "late on the eighth"),  # 8 March, 23:30 in UTC-5
+        ("2025-03-10T14:00:00+00:00", "user", "hello there"),
+        ("2025-03-10T14:01:00+00:00", "assistant", "hi how are you"),
+        ("2025-03-11T14:00:00+00:00", "user", "one"),
+        ("2025-03-11T14:00:30+00:00", "user", "two words"),
+        ("2025-03-11T14:01:00+00:00", "assistant", "a b c d e f"),
+    ]
+    s.add_messages("ana", [{"timestamp": t, "role": r, "content": c} for t, r, c in rows])
+    s.add_user_fact("ana", "Lives in Lima", "location")
+    s.add_user_fact("ana", "Has a dog", "pets")
+    s.add_user_fact("ana", "Has a cat", "pets")
+    s.create_user("bo", {"timezone": "Asia/Tokyo"})
+    s.add_message("bo", "user", "konnichiwa", timestamp="2025-03-12T01:00:00+00:00")
+    s.create_user("empty")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def view(qtbot: QtBot, store: JsonMemoryStore, monkeypatch: pytest.MonkeyPatch) -> MetricsView:
+    monkeypatch.setattr(MetricsView, "clock", staticmethod(lambda: NOW))
+    widget = MetricsView(store)
+    qtbot.addWidget(widget)
+    widget.resize(1000, 1300)
+    return widget
+
+
+def show_user(qtbot: QtBot, view: MetricsView, user_id: str) -> UserActivity:
+    with qtbot.waitSignal(view.updated, timeout=15_000):
+        view.set_user(user_id)
+    assert view.activity is not None and view.activity.user_id == user_id
+    return view.activity
+
+
+def test_empty_state_then_a_users_charts(qtbot: QtBot, view: MetricsView) -> None:
+    assert view.objectName() == "metricsView"
+    view.set_user(None)
+    assert view.showing_placeholder and not view.grab().isNull()
+    show_user(qtbot, view, "ana")
+    assert not view.showing_placeholder
+    assert view.heading.text() == "Ana (ana)"
+    assert view.summary["messages"].text() == "6" and view.summary["words"].text() == "19"
+    assert view.summary["current"].text().startswith("2 days (since 10 Mar 2025) — ends tonight")
+    assert "today is Wed 12 Mar 2025" in view.summary["zone"].text()
+    # Days in UTC-5, every day from the first to the last (zeros between), user and assistant apart.
+    assert view.messages_chart.points("User") == [(D("2025-03-08"), 1), (D("2025-03-09"), 0),
+                                                  (D("2025-03-10"), 1), (D("2025-03-11"), 2)]
+    assert view.messages_chart.points("Assistant") == [(D("2025-03-08"), 0), (D("2025-03-09"), 0),
+                                                       (D("2025-03-10"), 1), (D("2025-03-11"), 1)]
+    assert view.words_chart.points("User")[-1] == (D("2025-03-11"), 3)
+    assert view.words_chart.points("Assistant")[-1] == (D("2025-03-11"), 6)
+    assert view.facts_chart.points("Facts") == [("pets", 2), ("location", 1)]
+    assert dict(view.lengths_chart.points("User"))["3–4"] == 1
+    assert sum(v for _l, v in view.lengths_chart.points("Assistant")) == 2
+    for chart in view.charts.values():
+        assert not chart.is_empty, chart.title
+    assert not view.grab().isNull()
+
+
+def test_calendar_marks_the_streak(qtbot: QtBot, view: MetricsView) -> None:
+    show_user(qtbot, view, "ana")
+    calendar = view.calendar
+    spots = calendar.spots.points()
+    assert len(spots) == len(calendar.cells) and calendar.cells[-1][0] == D("2025-03-12")
+    active = sorted(s.data()[0] for s in spots if s.data()[2])
+    assert active == [D("2025-03-08"), D("2025-03-10"), D("2025-03-11")]
+    assert view.activity is not None and view.activity.streak.current == 2  # 10-11 March; the 9th is empty
+    assert calendar.current == (D("2025-03-10"), D("2025-03-11"))
+    by_day = {s.data()[0]: s for s in spots}
+    assert by_day[D("2025-03-11")].pen().color() == calendar.theme.current_streak
+    assert by_day[D("2025-03-08")].pen().style() == Qt.PenStyle.NoPen  # no outline outside the streaks
+    assert "current streak: 2 days" in calendar.caption.text()
+    x, y = calendar._place(D("2025-03-11"))
+    assert calendar.tooltip_at(x, y) == ("Tue 11 Mar 2025\n2 messages from the user\nin the current streak\n"
+                                         "in the longest streak")
+
+
+def test_tooltips_follow_the_mouse(qtbot: QtBot, view: MetricsView) -> None:
+    show_user(qtbot, view, "ana")
+    chart = view.messages_chart
+    assert chart.tooltip_at(day_x(D("2025-03-10")) + 3000, 0.5) == "Mon 10 Mar 2025 (messages)\nUser: 1\nAssistant: 1"
+    assert chart.tooltip_at(day_x(D("2025-02-01")), 0.5) is None
+    view.grab()  # lays the plots out
+    box = chart.plot.getPlotItem().getViewBox()
+    scene_point = box.mapViewToScene(QPointF(day_x(D("2025-03-11")), 1.0))
+    chart.plot.scene().sigMouseMoved.emit(scene_point)
+    assert chart.last_tooltip is not None and chart.last_tooltip.startswith("Tue 11 Mar 2025 (messages)\nUser: 2\n")
+    chart.plot.scene().sigMouseMoved.emit(QPointF(-50, -50))
+    assert chart.last_tooltip is None
+    facts = view.facts_chart
+    assert facts.tooltip_at(1.0, 1.0) == "pets\n2 facts"  # the first category is drawn on top
+    assert facts.tooltip_at(1.0, 0.0) == "location\n1 facts"
+
+
+def test_selection_changes_and_stale_results_are_dropped(qtbot: QtBot, view: MetricsView,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    release = threading.Event()
+    cancelled = threading.Event()
+    real = metrics_module.compute_user
+
+    def slow_for_ana(store: Any, user_id: str, now: datetime, progress: ProgressFn) -> UserActivity:
+        if user_id == "ana":
+            while not release.is_set():
+                try:
+                    progress(0.5)
+                except Cancelled:
+                    cancelled.set()
+                    raise
+                release.wait(0.01)
+        return real(store, user_id, now, progress)
+
+    monkeypatch.setattr(metrics_module, "compute_user", slow_for_ana)
+    shown: list[str] = []
+    view.updated.connect(lambda: shown.append(view.activity.user_id if view.activity else "?"))
+    view.set_user("ana")
+    assert view.loader.busy and view.summary["messages"].text() == "…"
+    with qtbot.waitSignal(view.updated, timeout=15_000):
+        view.set_user("bo")
+    qtbot.waitUntil(cancelled.is_set, timeout=5_000)  # ana's job stopped at its next progress check
+    release.set()
+    view.loader.wait(5_000)
+    QCoreApplication.processEvents()  # deliver whatever the worker queued: none may show ana's charts
+    assert shown == ["bo"] and view.activity is not None and view.activity.user_id == "bo"
+    assert view.heading.text() == "bo" and view.messages_chart.points("User") == [(D("2025-03-12"), 1)]
+    view.set_user(None)
+    assert view.showing_placeholder and view.activity is None and not view.loader.busy
+
+
+def test_refresh_recomputes_the_current_user(qtbot: QtBot, view: MetricsView, store: JsonMemoryStore) -> None:
+    show_user(qtbot, view, "bo")
+    store.add_message("bo", "assistant", "ohayo gozaimasu", timestamp="2025-03-12T01:05:00+00:00")
+    with qtbot.waitSignal(view.updated, timeout=15_000):
+        view.refresh()
+    assert view.messages_chart.points("Assistant") == [(D("2025-03-12"), 1)]
+    assert view.summary["messages"].text() == "2"
+
+
+def test_a_user_without_messages_shows_empty_charts(qtbot: QtBot, view: MetricsView) -> None:
+    show_user(qtbot, view, "empty")
+    for name in ("messages", "words", "facts", "lengths", "calendar"):
+        assert view.charts[name].is_empty, name
+    assert view.summary["first"].text() == "—" and view.summary["current"].text() == "0 days"
+    assert not view.grab().isNull()
+
+
+def test_a_damaged_file_is_reported(qtbot: QtBot, view: MetricsView, store: JsonMemoryStore) -> None:
+    (store.layout.user_dir("bo") / "user_profile.json").write_text("{not json", encoding="utf-8")
+    with qtbot.waitSignal(view.loader.failed, timeout=15_000):
+        view.set_user("bo")
+    assert view.error.isVisibleTo(view) and "user_profile.json" in view.error.text()
+
+
+def test_export_png_through_the_dialog(qtbot: QtBot, view: MetricsView, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    show_user(qtbot, view, "ana")
+    asked: list[str] = []
+
+    def choose(cls: type[ChartPanel], parent: object, suggested: str) -> str:
+        asked.append(suggested)
+        return str(tmp_path / "chart")
+
+    monkeypatch.setattr(ChartPanel, "ask_export_path", classmethod(choose))
+    with qtbot.waitSignal(view.messages_chart.exported, timeout=5_000) as blocker:
+        view.messages_chart._export_button.click()
+    assert asked == ["messages-per-day.png"] and blocker.args == [str(tmp_path / "chart.png")]
+    image = QImage(str(tmp_path / "chart.png"))
+    assert not image.isNull() and image.width() == view.messages_chart.width()
+    monkeypatch.setattr(ChartPanel, "ask_export_path", classmethod(lambda cls, parent, suggested: ""))
+    assert view.calendar.export_png() is None  # cancelled: nothing written
+    actions = [a.text() for a in view.words_chart.plot.actions()]
+    assert actions == ["Export as PNG…"]
+
+
+def _dark_palette() -> QPalette:
+    palette = QPalette()
+    for role, color in [(QPalette.ColorRole.Window, "#202124"), (QPalette.ColorRole.WindowText, "#e8eaed"),
+                        (QPalette.ColorRole.Base, "#17181a"), (QPalette.ColorRole.Text, "#e8eaed"),
+                        (QPalette.ColorRole.Button, "#303134"), (QPalette.ColorRole.ButtonText, "#e8eaed"),
+                        (QPalette.ColorRole.Highlight, "#8ab4f8")]:
+        palette.setColor(role, QColor(color))
+    return palette
+
+
+def _light_palette() -> QPalette:
+    palette = QPalette()
+    for role, color in [(QPalette.ColorRole.Window, "#efefef"), (QPalette.ColorRole.WindowText, "#000000"),
+                        (QPalette.ColorRole.Base, "#ffffff"), (QPalette.ColorRole.Text, "#000000"),
+                        (QPalette.ColorRole.Highlight, "#308cc6")]:
+        palette.setColor(role, QColor(color))
+    return palette
+
+
+@pytest.mark.parametrize("palette", [_light_palette, _dark_palette], ids=["light", "dark"])
+def test_charts_take_their_colors_from_the_palette(qtbot: QtBot, view: MetricsView, palette: Any) -> None:
+    view.setPalette(palette())
+    show_user(qtbot, view, "ana")
+    base = view.palette().color(QPalette.ColorRole.Base)
+    text = view.palette().color(QPalette.ColorRole.Text)
+    for chart in view.charts.values():
+        theme = chart.theme
+        assert theme.background == base and theme.foreground == text, chart.title
+        assert chart.plot.backgroundBrush().color() == base
+        assert chart.plot.getPlotItem().getAxis("left").textPen().color() == text
+        for series in (theme.primary, theme.secondary):
+            assert contrast(series, base) >= 3.0, (chart.title, series.name())
+    curve = view.messages_chart.curves["User"]
+    assert curve.opts["pen"].color() == view.messages_chart.theme.primary
+    image = view.messages_chart.plot.grab().toImage()
+    corner = image.pixelColor(image.width() - 3, 3)  # inside the plot's background
+    assert abs(corner.lightness() - base.lightness()) < 10
