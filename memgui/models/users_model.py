@@ -21,6 +21,7 @@ COL_ID, COL_NAME, COL_LAST_ACTIVE, COL_MESSAGES, COL_FACTS, COL_CURRENT, COL_LON
 HEADERS = ("User id", "Name", "Last active", "Messages", "Facts", "Streak", "Longest")
 ICONS = Path(__file__).resolve().parents[2] / "resources" / "icons"
 _ERROR_BRUSH = QBrush(QColor("#b3261e"))
+_NUMBER_ALIGNMENT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -91,6 +92,8 @@ class UsersModel(QStandardItemModel):
                 item = QStandardItem(text)
                 item.setEditable(False)
                 item.setData(sort, SORT_ROLE)
+                if column >= COL_MESSAGES:
+                    item.setTextAlignment(_NUMBER_ALIGNMENT)
                 _decorate(item, summary, column, self._warning)
                 items.append(item)
             items[COL_ID].setData(f"{summary.user_id}\n{summary.name}".casefold(), FILTER_ROLE)

@@ -19,6 +19,7 @@ class UserHeader(QWidget):
         self.subtitle.setObjectName("userSubtitle")
         self.subtitle.setTextFormat(Qt.TextFormat.PlainText)
         self.subtitle.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.subtitle.setWordWrap(True)
         self.banner = ErrorBanner(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 0, 2, 4)

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLineEdit, QTableV
 from memgui.models.roles import FILTER_ROLE, ROW_ROLE, SORT_ROLE
 from memgui.models.users_model import COL_ID, COL_NAME, UsersModel, UserSummary
 
-_WIDTHS = (120, 140, 122, 74, 48, 54, 62)
+_WIDTHS = (105, 140, 122, 84, 52, 62, 72)
 
 
 class UsersPane(QWidget):

@@ -25,7 +25,8 @@ class WindowState(QObject):
             splitter.restoreState(sizes)
         elif splitter is not None:  # first run: the users table wide enough for all its columns
             width = window.width()
-            splitter.setSizes([min(640, width * 9 // 20), width - min(640, width * 9 // 20)])
+            left = min(700, width // 2)
+            splitter.setSizes([left, width - left])
 
     def save(self, window: QMainWindow) -> None:
         self.settings.setValue("window/geometry", window.saveGeometry())
