@@ -10,7 +10,6 @@ user with a million messages is binned per day in seconds, without holding the m
 from __future__ import annotations
 
 import dataclasses
-import heapq
 from collections import Counter
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta, tzinfo
@@ -339,7 +338,8 @@ def _standing(store: MemoryStore, user_id: str, now: datetime) -> UserStanding:
 
 
 def _activity_rank(user: UserStanding) -> tuple[int, int, str]:
-    return user.message_count, user.total_words, user.user_id
+    """Most messages first, then most words, then by id."""
+    return -user.message_count, -user.total_words, user.user_id
 
 
 def store_overview(store: MemoryStore, now: datetime, *, top: int = 10, progress: ProgressFn | None = None
@@ -365,5 +365,5 @@ def store_overview(store: MemoryStore, now: datetime, *, top: int = 10, progress
         streak_labels=bin_labels(STREAK_BINS),
         streak_counts=streak_counts,
         breaking_today=tuple(breaking),
-        top_users=tuple(heapq.nlargest(top, (u for u in users if u.message_count), key=_activity_rank)),
+        top_users=tuple(sorted((u for u in users if u.message_count), key=_activity_rank)[:top]),
     )

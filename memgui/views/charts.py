@@ -44,6 +44,14 @@ def count_step(top: float, ticks: int = 5) -> int:
     return step
 
 
+def describe(heading: str, series: Sequence[Series], index: int, unit: str) -> str:
+    """A tooltip: the point's heading, then its value (one series) or each series' value."""
+    if len(series) == 1:
+        return f"{heading}\n{int(series[0][1][index]):,} {unit}"
+    rows = [f"{name}: {int(values[index]):,}" for name, values, _role in series]
+    return "\n".join([f"{heading} ({unit})", *rows])
+
+
 def _elide(text: str, width: int = 22) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
@@ -159,10 +167,13 @@ class ChartPanel(QFrame):
             point = box.mapSceneToView(scene_pos)
             text = self.tooltip_at(point.x(), point.y())
         self.last_tooltip = text
-        if text:
-            QToolTip.showText(QCursor.pos(), text, self.plot)
-        else:
-            QToolTip.hideText()
+        # The plot area's tooltip is shown by Qt when the mouse rests; one already on screen follows.
+        box.setToolTip(text or "")
+        if QToolTip.isVisible():
+            if text:
+                QToolTip.showText(QCursor.pos(), text, self.plot)
+            else:
+                QToolTip.hideText()
 
     # -- export ----------------------------------------------------------------------------------------
     @classmethod
@@ -264,8 +275,7 @@ class DailyChart(ChartPanel):
                 i = self.days.index(day)
             except ValueError:
                 return None
-        rows = [f"{name}: {int(values[i]):,} {self.unit}" for name, values, _role in self.series]
-        return "\n".join([day.strftime("%a %d %b %Y"), *rows])
+        return describe(day.strftime("%a %d %b %Y"), self.series, i, self.unit)
 
 
 class BarChart(ChartPanel):
@@ -342,8 +352,7 @@ class BarChart(ChartPanel):
         index = round(len(self.labels) - 1 - coordinate) if self.horizontal else round(coordinate)
         if not self.labels or not 0 <= index < len(self.labels) or abs(coordinate - round(coordinate)) > 0.45:
             return None
-        rows = [f"{name}: {int(values[index]):,} {self.unit}" for name, values, _role in self.series]
-        return "\n".join([self.labels[index], *rows])
+        return describe(self.labels[index], self.series, index, self.unit)
 
 
 class CalendarHeatmap(ChartPanel):

@@ -155,6 +155,11 @@ class MetricsView(QWidget):
     def user_id(self) -> str | None:
         return self._user_id
 
+    @property
+    def showing_placeholder(self) -> bool:
+        """True while the empty state ("select a user") is shown instead of charts."""
+        return self._pages.currentIndex() == 0
+
     @Slot(object)
     def set_user(self, user_id: str | None) -> None:
         """Show ``user_id``'s charts (None: the empty state)."""

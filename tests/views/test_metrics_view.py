@@ -59,6 +59,18 @@ def view(qtbot: QtBot, store: JsonMemoryStore, monkeypatch: pytest.MonkeyPatch) 
     return widget
 
 
+def placeholder_shown(view: MetricsView) -> bool:
+    return view.showing_placeholder  # read through a call: mypy would keep an earlier assert's narrowing
+
+
+def last_tooltip(chart: ChartPanel) -> str | None:
+    return chart.last_tooltip
+
+
+def shown_activity(view: MetricsView) -> UserActivity | None:
+    return view.activity
+
+
 def show_user(qtbot: QtBot, view: MetricsView, user_id: str) -> UserActivity:
     with qtbot.waitSignal(view.updated, timeout=15_000):
         view.set_user(user_id)
@@ -69,9 +81,9 @@ def show_user(qtbot: QtBot, view: MetricsView, user_id: str) -> UserActivity:
 def test_empty_state_then_a_users_charts(qtbot: QtBot, view: MetricsView) -> None:
     assert view.objectName() == "metricsView"
     view.set_user(None)
-    assert view.showing_placeholder and not view.grab().isNull()
+    assert placeholder_shown(view) and not view.grab().isNull()
     show_user(qtbot, view, "ana")
-    assert not view.showing_placeholder
+    assert not placeholder_shown(view)
     assert view.heading.text() == "Ana (ana)"
     assert view.summary["messages"].text() == "6" and view.summary["words"].text() == "19"
     assert view.summary["current"].text().startswith("2 days (since 10 Mar 2025) — ends tonight")
@@ -119,8 +131,9 @@ def test_tooltips_follow_the_mouse(qtbot: QtBot, view: MetricsView) -> None:
     scene_point = box.mapViewToScene(QPointF(day_x(D("2025-03-11")), 1.0))
     chart.plot.scene().sigMouseMoved.emit(scene_point)
     assert chart.last_tooltip is not None and chart.last_tooltip.startswith("Tue 11 Mar 2025 (messages)\nUser: 2\n")
+    assert box.toolTip() == chart.last_tooltip  # what Qt shows when the mouse rests there
     chart.plot.scene().sigMouseMoved.emit(QPointF(-50, -50))
-    assert chart.last_tooltip is None
+    assert last_tooltip(chart) is None and box.toolTip() == ""
     facts = view.facts_chart
     assert facts.tooltip_at(1.0, 1.0) == "pets\n2 facts"  # the first category is drawn on top
     assert facts.tooltip_at(1.0, 0.0) == "location\n1 facts"
@@ -128,12 +141,12 @@ def test_tooltips_follow_the_mouse(qtbot: QtBot, view: MetricsView) -> None:
 
 def test_selection_changes_and_stale_results_are_dropped(qtbot: QtBot, view: MetricsView,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    release = threading.Event()
-    cancelled = threading.Event()
+    started, release, cancelled = threading.Event(), threading.Event(), threading.Event()
     real = metrics_module.compute_user
 
     def slow_for_ana(store: Any, user_id: str, now: datetime, progress: ProgressFn) -> UserActivity:
         if user_id == "ana":
+            started.set()
             while not release.is_set():
                 try:
                     progress(0.5)
@@ -148,6 +161,7 @@ def test_selection_changes_and_stale_results_are_dropped(qtbot: QtBot, view: Met
     view.updated.connect(lambda: shown.append(view.activity.user_id if view.activity else "?"))
     view.set_user("ana")
     assert view.loader.busy and view.summary["messages"].text() == "…"
+    qtbot.waitUntil(started.is_set, timeout=5_000)
     with qtbot.waitSignal(view.updated, timeout=15_000):
         view.set_user("bo")
     qtbot.waitUntil(cancelled.is_set, timeout=5_000)  # ana's job stopped at its next progress check
@@ -157,7 +171,7 @@ def test_selection_changes_and_stale_results_are_dropped(qtbot: QtBot, view: Met
     assert shown == ["bo"] and view.activity is not None and view.activity.user_id == "bo"
     assert view.heading.text() == "bo" and view.messages_chart.points("User") == [(D("2025-03-12"), 1)]
     view.set_user(None)
-    assert view.showing_placeholder and view.activity is None and not view.loader.busy
+    assert placeholder_shown(view) and shown_activity(view) is None and not view.loader.busy
 
 
 def test_refresh_recomputes_the_current_user(qtbot: QtBot, view: MetricsView, store: JsonMemoryStore) -> None:
