@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import inspect
+import tempfile
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
-from contract_helpers import read_json
+from contract_helpers import config_for, read_json
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from seed_text import SEED_CONFIG_EXAMPLE, SEED_USAGE_EXAMPLE, seed_document
 
 import memgui.store as store_pkg
@@ -293,3 +296,20 @@ def test_ids_are_stripped_and_kept_apart(store: JsonMemoryStore) -> None:
     assert store.get_all_users() == ["alice.smith", "alicesmith"]
     assert [m["content"] for m in store.get_message_history("alice.smith")] == ["dot"]
     assert [m["content"] for m in store.get_message_history("alicesmith")] == ["no dot"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(max_size=200), metadata=st.dictionaries(st.text(max_size=10), st.text(max_size=20), max_size=3))
+def test_any_text_round_trips_verbatim(tmp_path: Path, text: str, metadata: dict[str, str]) -> None:
+    folder = Path(tempfile.mkdtemp(dir=tmp_path))
+    store = JsonMemoryStore(config_for(folder))
+    stored = store.add_message("u", "user", text, metadata=metadata)
+    assert (stored["content"], stored["metadata"]) == (text, metadata)
+    if text.strip():
+        store.add_user_fact("u", text, text)
+    store.close()
+    again = JsonMemoryStore(config_for(folder))
+    [msg] = again.get_message_history("u")
+    assert (msg["content"], msg["metadata"], msg["word_count"]) == (text, metadata, len(text.split()))
+    assert again.get_user_facts("u") == ({text: [text]} if text.strip() else {})
+    again.close()

@@ -329,3 +329,17 @@ def test_a_reopened_copy_reads_back_what_was_written(fixture_copy: Path, durable
     reopened.close()
     assert got == expected
     assert NEW_ENCODED in got[0]
+
+
+def test_a_folder_missing_from_the_index_is_still_a_user(fixture_copy: Path) -> None:
+    index = fixture_copy / "users_index.json"
+    index.write_text(json.dumps({"users": []}), encoding="utf-8")
+    before = tree_digest(fixture_copy)
+    store = JsonMemoryStore(config_for(fixture_copy))
+    assert store.get_all_users() == [DEMO]
+    assert store.user_exists(DEMO)
+    assert store.get_user_profile(DEMO)["name"] == "Demo User"
+    assert tree_digest(fixture_copy) == before, "reading does not repair the index: it writes nothing"
+    store.add_user_fact(DEMO, "Paris", "location")
+    store.close()
+    assert read_json(index) == {"users": [DEMO]}, "a write lists the user again, for v1 readers"
