@@ -2,8 +2,8 @@
 
 The JSON backend acknowledges a message with one journal line and rewrites conversation_history.json and
 interaction_metrics.json later ("materialization"). Readers through the store see everything at once; code
-that reads only the v1 files sees the messages after ``flush()``, ``close()``, the background delay, the
-materialization batch size, or any other write of that user.
+that reads only the v1 files sees the messages after ``flush()``, ``close()``, the background delay or a
+full materialization batch; other writes in between lose and double-count nothing.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -162,13 +163,31 @@ def test_v1_files_catch_up_on_flush_and_close(make_store: Any, data_dir: Path, h
 
 
 @pytest.mark.usefixtures("no_background")
-def test_v1_files_catch_up_before_any_other_write(make_store: Any, data_dir: Path) -> None:
-    store = make_store()
-    store.get_or_create_user("u")
-    _add(store, 3)
-    store.add_user_fact("u", "likes tea", "food")
-    assert _v1_contents(data_dir) == _names(0, 3)
-    assert _v1_count(data_dir) == 3
+def test_other_writes_between_messages_lose_and_double_count_nothing(make_store: Any, data_dir: Path) -> None:
+    store, reader = make_store(MAX_MESSAGES=4), make_store(MAX_MESSAGES=4)
+    writes: list[Callable[[], object]] = [
+        lambda: store.add_user_fact("u", "likes tea", "food"),
+        lambda: store.update_user_profile("u", {"bio": "x"}),
+        lambda: store.update_conversation_metrics("u", {"sentiment": 0.5}),
+        lambda: store.store_permanent_memory("u", "met", "first_meeting"),
+        lambda: store.update_streak("u", datetime(2030, 1, 1, tzinfo=timezone.utc)),
+        lambda: store.update_user_fact("u", "food", "likes tea", "likes green tea"),
+        lambda: store.set_profile_field("u", "city", "Oslo"),
+    ]
+    count = 0
+    for write in writes:
+        _add(store, 3, start=count)
+        count += 3
+        write()
+        assert _contents(reader.get_message_history("u", include_archived=True)) == _names(0, count)
+        metrics = reader.get_conversation_metrics("u")
+        assert (metrics["message_count"], metrics["total_words"]) == (count, _words(count))
+    store.flush()
+    assert _v1_contents(data_dir) == _names(count - 4, count)
+    assert _contents(read_jsonl(data_dir / "u" / ARCHIVE)) == _names(0, count - 4)
+    on_disk = read_json(data_dir / "u" / "interaction_metrics.json")
+    assert (on_disk["message_count"], on_disk["total_words"], on_disk["sentiment"]) == (count, _words(count), 0.5)
+    assert store.get_user_facts("u") == {"food": ["likes green tea"]}
 
 
 @pytest.mark.usefixtures("no_background")
