@@ -81,13 +81,14 @@ class WatchedFolder:
     """One user folder: its id (None for a hashed folder whose id file is not there yet), last signature,
     and the inode each of its watched paths was armed on."""
 
-    __slots__ = ("armed", "journal", "meta", "name", "path", "stat", "user_id")
+    __slots__ = ("armed", "journal", "meta", "name", "path", "stat", "user_id", "watched")
 
     def __init__(self, root: str, name: str, user_id: str | None) -> None:
         self.name = name
         self.path = os.path.join(root, name)
         self.meta = os.path.join(self.path, META)
         self.journal = os.path.join(self.meta, JOURNAL_NAME)
+        self.watched = (self.path, self.meta, self.journal)
         self.user_id = user_id
         self.stat: FolderStat | None = None
         self.armed: dict[str, int] = {}

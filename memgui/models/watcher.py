@@ -194,11 +194,13 @@ class StoreWatcher(QObject):
         for name, when in list(self._hot.items()):
             if now - when > HOT_S or name not in self._folders:
                 del self._hot[name]
-        self._process(list(self._hot), scan_root=scan, sweep=math.inf if full else POLL_BUDGET_S)
+        self._process((), scan_root=scan, polled=list(self._hot), sweep=math.inf if full else POLL_BUDGET_S)
 
     # -- the work ------------------------------------------------------------------------------------
-    def _process(self, names: Iterable[str], *, scan_root: bool, sweep: float = 0.0) -> None:
-        """Check the given folders (and, with ``sweep`` seconds, a rotating slice of all), then emit."""
+    def _process(self, names: Iterable[str], *, scan_root: bool, polled: Iterable[str] = (),
+                 sweep: float = 0.0) -> None:
+        """Check the folders that had events, those ``polled`` and, with ``sweep`` seconds, a rotating
+        slice of all; then emit what changed."""
         if self._stopped:
             return
         if self._flushing:  # a slot of ours is running a nested event loop: come back afterwards
@@ -213,6 +215,8 @@ class StoreWatcher(QObject):
             if scan_root:
                 self._scan_root(batch)
             for name in names:
+                self._check_name(name, batch, evented=True)
+            for name in polled:
                 self._check_name(name, batch)
             if sweep > 0:
                 self._sweep(sweep, batch)
@@ -226,7 +230,7 @@ class StoreWatcher(QObject):
         if self._pending or self._pending_root:
             self._schedule()
 
-    def _check_name(self, name: str, batch: Batch) -> None:
+    def _check_name(self, name: str, batch: Batch, *, evented: bool = False) -> None:
         folder = self._folders.get(name)
         if folder is None or name in batch.seen:
             return
@@ -237,7 +241,7 @@ class StoreWatcher(QObject):
             if self._arm(folder, folder.stat):
                 folder.stat = folder_stat(folder.path)
             batch.users |= folder.user_id is not None
-        elif self._check(folder):
+        elif self._check(folder, evented):
             batch.changed.append(folder.user_id)
             self._hot[name] = time.monotonic()
             if len(self._hot) > HOT_MAX:
@@ -255,27 +259,36 @@ class StoreWatcher(QObject):
             self._cursor += 1
             self._check_name(name, batch)
 
-    def _check(self, folder: WatchedFolder) -> bool:
-        """Re-arm the folder's watches on the current inodes and compare its signature with the last one."""
+    def _check(self, folder: WatchedFolder, evented: bool) -> bool:
+        """Re-arm the folder's watches and compare its signature with the last one seen."""
         stat = folder_stat(folder.path)
         if stat.dir_ino is None:
             self._pending_root = True
             return False
-        if self._arm(folder, stat):  # changes made before the new watch took hold are in a fresh look
+        old = folder.stat
+        # ext4 hands a freed inode number to the next new file, so an unchanged number does not prove the
+        # watch is on the current file: renew every watch of a changed folder, and the journal's after
+        # any event of the folder (its watch is the one that a reset by rename kills).
+        renew: tuple[str, ...] = ()
+        if old is None or not stat.same_content(old):
+            renew = folder.watched
+        elif evented:
+            renew = (folder.journal,)
+        if self._arm(folder, stat, renew):  # changes made before the new watch took hold are in a fresh look
             stat = folder_stat(folder.path)
-        old, folder.stat = folder.stat, stat
+        folder.stat = stat
         if old is None:  # first look: report what changed since the caller's first read
             return stat.newest_ns >= self._since_ns
         return not stat.same_content(old)
 
-    def _arm(self, folder: WatchedFolder, stat: FolderStat) -> bool:
-        """Watch the folder, its .memgui and its journal on their current inodes; True if any watch was
-        (re)added. A file watch dies when the file is replaced by rename: this is where it comes back."""
+    def _arm(self, folder: WatchedFolder, stat: FolderStat, renew: tuple[str, ...] = ()) -> bool:
+        """Watch the folder, its .memgui and its journal on their current inodes (and anew for the paths in
+        ``renew``); True if any watch was (re)added. A file watch dies when the file is replaced by
+        rename: this is where it comes back."""
         added = False
-        for path, ino in ((folder.path, stat.dir_ino), (folder.meta, stat.meta_ino),
-                          (folder.journal, stat.journal_ino)):
+        for path, ino in zip(folder.watched, (stat.dir_ino, stat.meta_ino, stat.journal_ino), strict=True):
             armed = folder.armed.get(path)
-            if armed == ino:
+            if armed == ino and path not in renew:
                 continue
             if armed is not None:
                 self._fs.removePath(path)  # False when Qt already dropped it; that is fine

@@ -24,7 +24,7 @@ from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Slot
 from pytestqt.qtbot import QtBot
 
 from memgui.models.watcher import POLL_MIN_SLICE, StoreWatcher
-from memgui.store import JsonMemoryStore, build_config
+from memgui.store import JsonMemoryStore, build_config, fileio
 
 WORKER = Path(__file__).resolve().parent / "workers" / "store_writer.py"
 WAIT_MS = 5000
@@ -254,22 +254,55 @@ def test_fifty_atomic_replaces_in_a_row_end_in_the_last_state(qtbot: QtBot, pare
     assert rec.users[-1][0] > last
 
 
+def journal_header(data_dir: Path, user: str) -> bytes:
+    with open(data_dir / user / ".memgui" / "journal", "rb") as journal:
+        return journal.readline()  # names the base seq, which grows with every reset
+
+
 def test_journal_replaced_fifty_times_every_append_is_seen(qtbot: QtBot, parent: QObject,
                                                            seeded: JsonMemoryStore, data_dir: Path,
                                                            writers: list[Writer]) -> None:
-    """A message only appends to the journal; a fact write first resets the journal by rename. A lost
-    re-arm of the journal's file watch makes the next append invisible (the poll is off)."""
+    """A message only appends to the journal; writing the journaled messages into the files resets the
+    journal by rename. A lost re-arm of the journal's file watch makes the next append invisible (the
+    poll is off, and the writer's own background materialization is held back)."""
     watcher = start(qtbot, parent, seeded)
     writers.append(writer := Writer(data_dir, "--fast", "--materialize-delay", "3600"))
-    journal = data_dir / "alice" / ".memgui" / "journal"
-    inodes = set()
+    headers = set()
     for i in range(50):
         with qtbot.waitSignal(watcher.userChanged, check_params_cb=signal_for("alice"), timeout=WAIT_MS):
             writer.call("add_message", user="alice", content=f"message {i}")
         with qtbot.waitSignal(watcher.userChanged, check_params_cb=signal_for("alice"), timeout=WAIT_MS):
-            writer.call("add_fact", user="alice", text=f"fact {i}")
-        inodes.add(journal.stat().st_ino)
-    assert len(inodes) > 1  # the journal really was replaced
+            writer.call("flush")
+        headers.add(journal_header(data_dir, "alice"))
+    assert len(headers) == 50  # the journal really was replaced every time
+
+
+def test_journal_whose_inode_number_comes_back_is_watched_again(qtbot: QtBot, parent: QObject,
+                                                                 seeded: JsonMemoryStore, data_dir: Path,
+                                                                 writers: list[Writer]) -> None:
+    """ext4 gives a freed inode number to the next new file: after two replaces the journal can carry the
+    number of the watched one, while the watch died with the first file. The watcher re-arms the journal
+    after every event of its folder instead of trusting the number."""
+    watcher = start(qtbot, parent, seeded)
+    first = Writer(data_dir, "--fast", "--materialize-delay", "3600")
+    with qtbot.waitSignal(watcher.userChanged, check_params_cb=signal_for("alice"), timeout=WAIT_MS):
+        first.call("add_message", user="alice", content="creates the journal")
+    first.close()  # nobody holds the journal open now (closing wrote the messages and reset it)
+    with qtbot.waitSignal(watcher.globalChanged, timeout=WAIT_MS):  # the reset has been handled
+        seeded.set_global_context("sentinel", "closed")
+    journal = data_dir / "alice" / ".memgui" / "journal"
+    content, watched = journal.read_bytes(), journal.stat().st_ino  # the file the watch is on
+    for _attempt in range(50):  # same bytes: a store reading it sees the same journal
+        fileio.atomic_write(journal, content, durable=False)
+        fileio.atomic_write(journal, content, durable=False)
+        if journal.stat().st_ino == watched:
+            break
+    else:
+        pytest.skip("this file system did not reuse the inode number")
+    writers.append(writer := Writer(data_dir, "--fast", "--materialize-delay", "3600"))
+    sentinel(qtbot, watcher, writer)  # the replaces have been handled
+    with qtbot.waitSignal(watcher.userChanged, check_params_cb=signal_for("alice"), timeout=WAIT_MS):
+        writer.call("add_message", user="alice", content="appended to the journal alone")
 
 
 def test_burst_ends_in_a_handful_of_reloads_after_the_last_write(qtbot: QtBot, parent: QObject,
