@@ -145,7 +145,8 @@ class UserActivity:
     name: str
     zone: str
     today: date
-    per_day: DayCounts
+    per_day: DayCounts  # days with messages only
+    daily: DayCounts  # every day from the first to the last (what the charts plot), made on the worker
     active_days: frozenset[date]
     streak: StreakSummary
     facts_by_category: tuple[tuple[str, int], ...]
@@ -259,6 +260,7 @@ def user_activity(store: MemoryStore, user_id: str, now: datetime, progress: Pro
     today = local_date(as_aware(now, store.default_zone), zone)
     binner = _Binner(zone, store.default_zone)
     scan_messages(store, user_id, binner.add, progress)
+    per_day = binner.day_counts()
     metrics = store.get_conversation_metrics(user_id)
     active = {date.fromordinal(o) for o in binner.user_days} | set(streaks.active_days(metrics))
     recorded = metrics.get("longest_streak")
@@ -272,7 +274,8 @@ def user_activity(store: MemoryStore, user_id: str, now: datetime, progress: Pro
         name=name if isinstance(name, str) and name else user_id,
         zone=zone_label(zone),
         today=today,
-        per_day=binner.day_counts(),
+        per_day=per_day,
+        daily=per_day.dense(),
         active_days=frozenset(active),
         streak=streak,
         facts_by_category=tuple(sorted(((c, len(f)) for c, f in facts.items() if f), key=lambda cf: (-cf[1], cf[0]))),

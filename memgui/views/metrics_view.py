@@ -238,7 +238,7 @@ class MetricsView(QWidget):
             longest += f" ({s.longest_span.start:%d %b %Y} – {s.longest_span.end:%d %b %Y})"
         self.summary["longest"].setText(longest)
         self.summary["zone"].setText(f"{a.zone} (today is {a.today:%a %d %b %Y})")
-        dense = a.per_day.dense()
+        dense = a.daily
         self.messages_chart.set_data(dense.days, [("User", dense.user_messages, "primary"),
                                                       ("Assistant", dense.assistant_messages, "secondary")])
         self.words_chart.set_data(dense.days, [("User", dense.user_words, "primary"),
