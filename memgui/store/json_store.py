@@ -259,6 +259,9 @@ class JsonMemoryStore(MemoryStore):
             self.files.append_log(folder, "archive", archived, durable=self.durable)
         seq = self.files.journal(folder).state.last_seq + 1
         metrics = count_messages(self.files.load_doc(folder, "metrics") or {}, txn.messages, self.default_zone)
+        # Consume the seq in the journal before the files claim it: killed in between, the next message
+        # would otherwise get the same seq and be skipped by every reader as already in the files.
+        self.files.journal(folder).reset(seq, durable=self.durable)
         self.files.put_doc(folder, "history", {**history, SEQ_KEY: seq}, durable=self.durable)
         self.files.put_doc(folder, "metrics", {**metrics, SEQ_KEY: seq}, durable=self.durable)
         self._checkpoint(folder, seq)
