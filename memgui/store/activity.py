@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from memgui.store import streaks
 from memgui.store.activity_scan import Cancelled, ProgressFn, scan_messages
 from memgui.store.base import MemoryStore
+from memgui.store.errors import CorruptDataError
 from memgui.store.timeutil import as_aware, local_date, parse_timestamp
 
 __all__ = [
@@ -149,12 +150,13 @@ class UserActivity:
     daily: DayCounts  # every day from the first to the last (what the charts plot), made on the worker
     active_days: frozenset[date]
     streak: StreakSummary
-    facts_by_category: tuple[tuple[str, int], ...]
+    facts_by_category: tuple[tuple[str, int], ...] | None  # None: the facts file could not be read
     lengths: LengthHistogram
     first_interaction: datetime | None  # in the user's zone
     last_interaction: datetime | None
     message_count: int  # every message read, system messages included
     total_words: int
+    problems: tuple[str, ...] = ()  # files that could not be read; the rest is shown without them
 
     def year(self, end: date | None = None) -> list[tuple[date, int, bool]]:
         """The 371 days of the 53 calendar weeks (Monday first) ending with ``end``'s week (default: today):
@@ -261,11 +263,17 @@ def user_activity(store: MemoryStore, user_id: str, now: datetime, progress: Pro
     binner = _Binner(zone, store.default_zone)
     scan_messages(store, user_id, binner.add, progress)
     per_day = binner.day_counts()
-    metrics = store.get_conversation_metrics(user_id)
+    problems: list[str] = []
+    metrics = store.get_conversation_metrics(user_id)  # adds days whose messages the older code trimmed
     active = {date.fromordinal(o) for o in binner.user_days} | set(streaks.active_days(metrics))
     recorded = metrics.get("longest_streak")
     streak = streak_summary(active, today, recorded if isinstance(recorded, int) else 0)
-    facts = store.get_user_facts(user_id)
+    facts: dict[str, list[str]] | None
+    try:
+        facts = store.get_user_facts(user_id)
+    except CorruptDataError as exc:
+        facts = None
+        problems.append(f"Facts not shown: {exc}")
     lengths = LengthHistogram(bin_labels(LENGTH_BINS), _binned(binner.lengths["user"], LENGTH_BINS),
                               _binned(binner.lengths["assistant"], LENGTH_BINS))
     name = store.get_user_profile(user_id).get("name")
@@ -278,12 +286,14 @@ def user_activity(store: MemoryStore, user_id: str, now: datetime, progress: Pro
         daily=per_day.dense(),
         active_days=frozenset(active),
         streak=streak,
-        facts_by_category=tuple(sorted(((c, len(f)) for c, f in facts.items() if f), key=lambda cf: (-cf[1], cf[0]))),
+        facts_by_category=None if facts is None else tuple(
+            sorted(((c, len(f)) for c, f in facts.items() if f), key=lambda cf: (-cf[1], cf[0]))),
         lengths=lengths,
         first_interaction=binner.first.astimezone(zone) if binner.first else None,
         last_interaction=binner.last.astimezone(zone) if binner.last else None,
         message_count=binner.count,
         total_words=binner.words,
+        problems=tuple(problems),
     )
 
 

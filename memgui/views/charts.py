@@ -17,43 +17,18 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QColor, QCursor, QFontMetrics, QPen, QPixmap
 from PySide6.QtWidgets import QFileDialog, QFrame, QHBoxLayout, QLabel, QToolButton, QToolTip, QVBoxLayout, QWidget
 
+from memgui.views.chart_format import (
+    DAY,
+    Series,
+    count_step,
+    day_x,
+    describe,
+    elide,
+    span_text,
+    swatches,
+    x_day,
+)
 from memgui.views.chart_theme import ChartTheme
-
-EPOCH = date(1970, 1, 1)
-DAY = 86400.0
-Series = tuple[str, Sequence[float], str]  # (name, one value per x, "primary" | "secondary")
-
-
-def day_x(day: date) -> float:
-    """A day's x coordinate: seconds since the epoch at its midnight, for a UTC date axis."""
-    return (day - EPOCH).days * DAY
-
-
-def x_day(x: float) -> date:
-    return EPOCH + timedelta(days=round(x / DAY))
-
-
-def count_step(top: float, ticks: int = 5) -> int:
-    """A whole-number tick step (1, 2, 5, 10, 20, 50, ...) giving about ``ticks`` ticks up to ``top``."""
-    step = 1
-    while step * ticks < top:
-        for factor in (2, 2.5, 2):
-            step = int(step * factor)
-            if step * ticks >= top:
-                break
-    return step
-
-
-def describe(heading: str, series: Sequence[Series], index: int, unit: str) -> str:
-    """A tooltip: the point's heading, then its value (one series) or each series' value."""
-    if len(series) == 1:
-        return f"{heading}\n{int(series[0][1][index]):,} {unit}"
-    rows = [f"{name}: {int(values[index]):,}" for name, values, _role in series]
-    return "\n".join([f"{heading} ({unit})", *rows])
-
-
-def _elide(text: str, width: int = 22) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 class ChartPanel(QFrame):
@@ -70,8 +45,13 @@ class ChartPanel(QFrame):
         font = self._title.font()
         font.setBold(True)
         self._title.setFont(font)
+        self.legend = QLabel(self)
+        self.legend.setTextFormat(Qt.TextFormat.RichText)  # our series names and colors only, no user text
+        self.legend.hide()
         self.header = QHBoxLayout()
         self.header.addWidget(self._title)
+        self.header.addSpacing(16)
+        self.header.addWidget(self.legend)
         self.header.addStretch(1)
         self._export_button = QToolButton(self)
         self._export_button.setText("Export PNG…")
@@ -148,6 +128,12 @@ class ChartPanel(QFrame):
 
     def color(self, role: str) -> QColor:
         return QColor(getattr(self.theme, role))
+
+    def show_legend(self, series: Sequence[Series]) -> None:
+        """Colored names of the series in the header (outside the plot, where they hide no data); none for
+        a single series, which the title names."""
+        self.legend.setText(swatches([(name, self.color(role)) for name, _v, role in series]))
+        self.legend.setVisible(len(series) > 1)
 
     def count_axis(self, name: str, top: float) -> None:
         """Whole-number ticks on the axis ``name`` for counts up to ``top``."""
@@ -233,35 +219,31 @@ class DailyChart(ChartPanel):
         item = self.plot.getPlotItem()
         item.clear()
         self.curves = {}
-        if item.legend is not None:
-            item.legend.scene().removeItem(item.legend)
-            item.legend = None
         self.set_empty(not self.days)
+        self.show_legend(self.series if self.days else ())
         if not self.days:
             return
-        legend = item.addLegend(offset=(8, 4), labelTextColor=self.theme.foreground,
-                                brush=pg.mkBrush(self.theme.background), pen=pg.mkPen(self.theme.grid))
-        legend.setColumnCount(len(self.series))
         xs = [day_x(d) for d in self.days]
-        few = len(xs) <= 60
+        edges = [x - DAY / 2 for x in xs] + [xs[-1] + DAY / 2]
         for name, values, role in self.series:
             fill = QColor(self.color(role))
-            fill.setAlphaF(0.18)
-            curve = self.plot.plot(xs, list(values), name=name, pen=self.pen(role),
-                                   symbol="o" if few else None, symbolSize=5, symbolBrush=self.color(role),
-                                   symbolPen=None, fillLevel=0 if role == "primary" else None, brush=fill)
+            fill.setAlphaF(0.22)
+            # One flat step per day: a lone busy day reads as a bar, not as a spike between two zeros.
+            curve = self.plot.plot(edges, list(values), name=name, pen=self.pen(role, 1.6), stepMode="center",
+                                   fillLevel=0 if role == "primary" else None, brush=fill)
             self.curves[name] = curve
         pad = DAY * max(1, len(xs) // 50)
         item.getViewBox().setLimits(xMin=xs[0] - pad, xMax=xs[-1] + pad, yMin=0)
         item.setXRange(xs[0] - pad, xs[-1] + pad, padding=0)
-        item.enableAutoRange(axis="y")
-        item.setAutoVisible(y=True)
-        self.count_axis("left", max((max(v, default=0) for _n, v, _r in self.series), default=0))
+        top = max((max(v, default=0) for _n, v, _r in self.series), default=0) or 1
+        item.getViewBox().setLimits(yMin=0, yMax=top * 1.15)
+        item.setYRange(0, top * 1.15, padding=0)  # from zero, with room above the busiest day
+        self.count_axis("left", top)
 
     def points(self, name: str) -> list[tuple[date, float]]:
         """The points the named curve holds, as (day, value)."""
-        xs, ys = self.curves[name].getData()
-        return [(x_day(float(x)), float(y)) for x, y in zip(xs, ys, strict=True)]
+        edges, ys = self.curves[name].getData()  # step mode: day edges, one more than the values
+        return [(x_day(float(x) + DAY / 2), float(y)) for x, y in zip(edges[:-1], ys, strict=True)]
 
     def tooltip_at(self, x: float, y: float) -> str | None:
         if not self.days:
@@ -301,17 +283,11 @@ class BarChart(ChartPanel):
         item = self.plot.getPlotItem()
         item.clear()
         self.bars = {}
-        if item.legend is not None:
-            item.legend.scene().removeItem(item.legend)
-            item.legend = None
         empty = not self.labels or not any(any(v) for _n, v, _r in self.series)
         self.set_empty(empty)
+        self.show_legend(() if empty else self.series)
         if empty:
             return
-        if len(self.series) > 1:
-            legend = item.addLegend(offset=(-8, 4), labelTextColor=self.theme.foreground,
-                                    brush=pg.mkBrush(self.theme.background), pen=pg.mkPen(self.theme.grid))
-            legend.setColumnCount(len(self.series))
         width = 0.8 / len(self.series)
         positions = [self._position(i) for i in range(len(self.labels))]
         for k, (name, values, role) in enumerate(self.series):
@@ -319,14 +295,12 @@ class BarChart(ChartPanel):
             centers = [p + offset for p in positions]
             color = self.color(role)
             if self.horizontal:
-                bar = pg.BarGraphItem(x0=0, y=centers, height=width * 0.95, width=list(values), brush=color, pen=None,
-                                      name=name)
+                bar = pg.BarGraphItem(x0=0, y=centers, height=width * 0.95, width=list(values), brush=color, pen=None)
             else:
-                bar = pg.BarGraphItem(x=centers, height=list(values), width=width * 0.95, brush=color, pen=None,
-                                      name=name)
-            item.addItem(bar)  # a named item joins the legend by itself
+                bar = pg.BarGraphItem(x=centers, height=list(values), width=width * 0.95, brush=color, pen=None)
+            item.addItem(bar)
             self.bars[name] = bar
-        ticks = [(self._position(i), _elide(label)) for i, label in enumerate(self.labels)]
+        ticks = [(self._position(i), elide(label)) for i, label in enumerate(self.labels)]
         axis = item.getAxis("left" if self.horizontal else "bottom")
         axis.setTicks([ticks])
         top = max(max(v) for _n, v, _r in self.series if len(v))
@@ -334,11 +308,11 @@ class BarChart(ChartPanel):
             metrics = QFontMetrics(axis.font() if hasattr(axis, "font") else self.font())
             axis.setWidth(max(metrics.horizontalAdvance(t) for _p, t in ticks) + 14)
             item.setYRange(-0.6, len(self.labels) - 0.4, padding=0)
-            item.setXRange(0, top * 1.08, padding=0)
+            item.setXRange(0, top * 1.1, padding=0)
             self.count_axis("bottom", top)
         else:
             item.setXRange(-0.6, len(self.labels) - 0.4, padding=0)
-            item.setYRange(0, top * (1.25 if len(self.series) > 1 else 1.08), padding=0)
+            item.setYRange(0, top * 1.15, padding=0)
             self.count_axis("left", top)
 
     def points(self, name: str) -> list[tuple[str, float]]:
@@ -417,19 +391,8 @@ class CalendarHeatmap(ChartPanel):
         self.caption.setText(self._caption())
 
     def _caption(self) -> str:
-        def swatch(color: QColor) -> str:
-            return f'<span style="color:{color.name()}">■</span>'
-
-        def span(label: str, value: tuple[date, date] | None, color: QColor) -> str:
-            if value is None:
-                return f"{swatch(color)} {label}: none"
-            days = (value[1] - value[0]).days + 1
-            return (f"{swatch(color)} {label}: {days} day{'s' if days != 1 else ''} "
-                    f"({value[0]:%d %b %Y} – {value[1]:%d %b %Y})")
-
-        parts = [span("current streak", self.current, self.theme.current_streak),
-                 span("longest streak", self.longest, self.theme.longest_streak)]
-        return "&nbsp;&nbsp;&nbsp;".join(parts)
+        return swatches([(span_text("current streak", self.current), self.theme.current_streak),
+                         (span_text("longest streak", self.longest), self.theme.longest_streak)])
 
     def cell_at(self, x: float, y: float) -> tuple[date, int, bool] | None:
         if not self.cells:

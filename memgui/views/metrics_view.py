@@ -198,17 +198,20 @@ class MetricsView(QWidget):
         if activity.user_id != self._user_id:
             return  # the loader drops stale tickets; this guards a user changed without a new request
         self.activity = activity
-        self.error.hide()
+        self.error.setText("\n".join(f"⚠ {problem}" for problem in activity.problems))
+        self.error.setVisible(bool(activity.problems))
         self._show(activity)
         self.updated.emit()
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:
-        self.error.setText(f"Could not compute this user's activity: {message}")
+        self.error.setText(f"⚠ Could not compute this user's activity: {message}")
         self.error.show()
-        for chart in self.charts.values():
-            if self.activity is None:
+        if self.activity is None:
+            for chart in self.charts.values():
                 chart.set_empty(True, "Not available")
+            for label in self.summary.values():
+                label.setText("—")
 
     @Slot(float)
     def _on_progress(self, fraction: float) -> None:
@@ -243,8 +246,10 @@ class MetricsView(QWidget):
                                                       ("Assistant", dense.assistant_messages, "secondary")])
         self.words_chart.set_data(dense.days, [("User", dense.user_words, "primary"),
                                                    ("Assistant", dense.assistant_words, "secondary")])
-        self.facts_chart.set_data([c for c, _n in a.facts_by_category],
-                                      [("Facts", [n for _c, n in a.facts_by_category], "primary")])
+        facts = a.facts_by_category or ()
+        self.facts_chart.set_data([c for c, _n in facts], [("Facts", [n for _c, n in facts], "primary")])
+        if a.facts_by_category is None:
+            self.facts_chart.set_empty(True, "The facts file could not be read")
         self.lengths_chart.set_data(a.lengths.labels, [("User", a.lengths.user, "primary"),
                                                            ("Assistant", a.lengths.assistant, "secondary")])
         self._fill_years(a)

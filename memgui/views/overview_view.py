@@ -103,6 +103,8 @@ class OverviewView(QWidget):
         self.streaks_chart = BarChart("Current streaks (days)", "users", body, empty_text="No users")
         self.top_chart = BarChart("Top users by messages", "messages", body, horizontal=True,
                                   empty_text="No messages yet")
+        self.top_chart.plot.setMinimumHeight(230)
+        self.streaks_chart.plot.setMinimumHeight(230)
         self.charts: dict[str, ChartPanel] = {"active": self.active_chart, "streaks": self.streaks_chart,
                                               "top": self.top_chart}
         self.breaking = QTableWidget(0, len(BREAKING_COLUMNS), body)
@@ -113,7 +115,8 @@ class OverviewView(QWidget):
         self.breaking.verticalHeader().hide()
         self.breaking.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.breaking.horizontalHeader().setStretchLastSection(True)
-        self.breaking.setMinimumHeight(160)
+        self.breaking.setMinimumHeight(120)
+        self.breaking.hide()
         self.breaking_caption = plain_label("", body)
         box = QFrame(body)
         box.setFrameShape(QFrame.Shape.StyledPanel)
@@ -183,6 +186,10 @@ class OverviewView(QWidget):
                 item = QTableWidgetItem(text)
                 item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
                 table.setItem(row, column, item)
+        table.setVisible(bool(users))
+        shown_rows = min(len(users), 12)  # the page scrolls, so show them all up to a dozen without a scrollbar
+        rows_height = sum(table.rowHeight(r) for r in range(shown_rows))
+        table.setMinimumHeight(table.horizontalHeader().sizeHint().height() + rows_height + 2 * table.frameWidth())
         self.breaking_caption.setText(
             "Active yesterday and not yet today in their own zone: the streak ends at their midnight."
             if users else "No streak breaks today: everyone active yesterday has already written today.")

@@ -339,3 +339,13 @@ def test_assistant_messages_alone_make_no_streak(any_store: MemoryStore) -> None
         assert user_activity(any_store, uid, now).streak.current == 0, uid
     any_store.add_message("created", "user", "hi", timestamp="2025-06-15T02:00:00+00:00")
     assert any_store.get_streak("created", now).current == 1
+
+
+def test_a_damaged_facts_file_leaves_the_rest(store: JsonMemoryStore) -> None:
+    add(store, "d", _daily("+00:00", ["2025-06-01", "2025-06-02"]), "UTC")
+    store.add_user_fact("d", "Paris", "location")
+    folder = store.layout.user_dir("d")
+    (folder / "user_facts.json").write_text('{"categories": ', encoding="utf-8")
+    a = user_activity(store, "d", at("2025-06-02T12:00:00+00:00"))
+    assert a.facts_by_category is None and a.streak.current == 2 and a.message_count == 2
+    assert len(a.problems) == 1 and "user_facts.json" in a.problems[0]

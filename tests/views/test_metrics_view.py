@@ -198,6 +198,16 @@ def test_a_damaged_file_is_reported(qtbot: QtBot, view: MetricsView, store: Json
     assert view.error.isVisibleTo(view) and "user_profile.json" in view.error.text()
 
 
+def test_a_damaged_facts_file_hides_only_the_facts(qtbot: QtBot, view: MetricsView,
+                                                   store: JsonMemoryStore) -> None:
+    (store.layout.user_dir("ana") / "user_facts.json").write_text("{", encoding="utf-8")
+    show_user(qtbot, view, "ana")
+    assert view.facts_chart.is_empty and not view.messages_chart.is_empty and not view.calendar.is_empty
+    assert view.error.isVisibleTo(view) and "user_facts.json" in view.error.text()
+    show_user(qtbot, view, "bo")
+    assert not view.error.isVisibleTo(view)
+
+
 def test_export_png_through_the_dialog(qtbot: QtBot, view: MetricsView, tmp_path: Path,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     show_user(qtbot, view, "ana")
