@@ -14,8 +14,18 @@ from pathlib import Path
 
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QColor, QCursor, QFontMetrics, QPen, QPixmap
-from PySide6.QtWidgets import QFileDialog, QFrame, QHBoxLayout, QLabel, QToolButton, QToolTip, QVBoxLayout, QWidget
+from PySide6.QtGui import QAction, QColor, QCursor, QFontMetrics, QPen, QPixmap, QWheelEvent
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QGraphicsView,
+    QHBoxLayout,
+    QLabel,
+    QToolButton,
+    QToolTip,
+    QVBoxLayout,
+    QWidget,
+)
 
 from memgui.views.chart_format import (
     DAY,
@@ -29,6 +39,17 @@ from memgui.views.chart_format import (
     x_day,
 )
 from memgui.views.chart_theme import ChartTheme
+
+
+class _PlotWidget(pg.PlotWidget):  # type: ignore[misc]
+    """A plot that leaves the plain mouse wheel to the page it sits in; Ctrl+wheel zooms the chart."""
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            QGraphicsView.wheelEvent(self, event)  # to the scene: the plot zooms, the page stays
+            event.accept()
+        else:
+            event.ignore()  # Qt hands it to the parents: the scroll area scrolls
 
 
 class ChartPanel(QFrame):
@@ -60,7 +81,7 @@ class ChartPanel(QFrame):
         self._export_button.clicked.connect(self._on_export)
         self.header.addWidget(self._export_button)
         axes = {"bottom": pg.DateAxisItem(orientation="bottom", utcOffset=0)} if date_axis else None
-        self.plot = pg.PlotWidget(self, axisItems=axes)
+        self.plot = _PlotWidget(self, axisItems=axes)
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
         self.plot.setMouseEnabled(x=False, y=False)
@@ -207,6 +228,10 @@ class DailyChart(ChartPanel):
         super().__init__(title, parent, date_axis=True)
         self.unit = unit
         self.plot.setMouseEnabled(x=True, y=False)
+        self._title.setToolTip("Drag to move through time, Ctrl+wheel to zoom; “Show all days” in the context menu")
+        show_all = QAction("Show all days", self)
+        show_all.triggered.connect(self.show_all_days)
+        self.plot.addAction(show_all)
         self.days: tuple[date, ...] = ()
         self.series: list[Series] = []
         self.curves: dict[str, pg.PlotDataItem] = {}
@@ -233,12 +258,19 @@ class DailyChart(ChartPanel):
                                    fillLevel=0 if role == "primary" else None, brush=fill)
             self.curves[name] = curve
         pad = DAY * max(1, len(xs) // 50)
-        item.getViewBox().setLimits(xMin=xs[0] - pad, xMax=xs[-1] + pad, yMin=0)
-        item.setXRange(xs[0] - pad, xs[-1] + pad, padding=0)
+        item.getViewBox().setLimits(xMin=xs[0] - pad, xMax=xs[-1] + pad, yMin=0, minXRange=DAY * 7)
+        self.show_all_days()
         top = max((max(v, default=0) for _n, v, _r in self.series), default=0) or 1
         item.getViewBox().setLimits(yMin=0, yMax=top * 1.15)
         item.setYRange(0, top * 1.15, padding=0)  # from zero, with room above the busiest day
         self.count_axis("left", top)
+
+    @Slot()
+    def show_all_days(self) -> None:
+        """Zoom back out to the whole period."""
+        if self.days:
+            pad = DAY * max(1, len(self.days) // 50)
+            self.plot.getPlotItem().setXRange(day_x(self.days[0]) - pad, day_x(self.days[-1]) + pad, padding=0)
 
     def points(self, name: str) -> list[tuple[date, float]]:
         """The points the named curve holds, as (day, value)."""

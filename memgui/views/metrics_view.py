@@ -63,7 +63,7 @@ class MetricsView(QWidget):
     def __init__(self, store: MemoryStore, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("metricsView")
-        self.store = store
+        self._store = store
         self._user_id: str | None = None
         self.activity: UserActivity | None = None
         self.loader = ActivityLoader(self)
@@ -154,6 +154,19 @@ class MetricsView(QWidget):
     @property
     def user_id(self) -> str | None:
         return self._user_id
+
+    @property
+    def store(self) -> MemoryStore:
+        return self._store
+
+    @store.setter
+    def store(self, store: MemoryStore) -> None:
+        """Another store (File > Open): forget the user and what was computed; ``set_user`` starts again."""
+        self.loader.cancel()
+        self._store = store
+        self._user_id = None
+        self.activity = None
+        self._show_placeholder()
 
     @property
     def showing_placeholder(self) -> bool:

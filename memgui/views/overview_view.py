@@ -61,7 +61,7 @@ class OverviewView(QWidget):
     def __init__(self, store: MemoryStore, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("overviewView")
-        self.store = store
+        self._store = store
         self.overview: StoreOverview | None = None
         self.loader = ActivityLoader(self)
         self.loader.ready.connect(self._on_ready)
@@ -136,6 +136,17 @@ class OverviewView(QWidget):
         grid.addWidget(box, 2, 0, 1, 2)
         layout.addLayout(grid)
         layout.addStretch(1)
+
+    @property
+    def store(self) -> MemoryStore:
+        return self._store
+
+    @store.setter
+    def store(self, store: MemoryStore) -> None:
+        """Another store (File > Open): drop what is computing and compute the new store's overview."""
+        self.loader.cancel()
+        self._store = store
+        self.refresh()
 
     @Slot()
     def refresh(self) -> None:

@@ -11,15 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QPointF, Qt
-from PySide6.QtGui import QColor, QImage, QPalette
+from PySide6.QtCore import QCoreApplication, QPoint, QPointF, Qt
+from PySide6.QtGui import QColor, QImage, QPalette, QWheelEvent
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 import memgui.views.metrics_view as metrics_module
 from memgui.store import JsonMemoryStore, build_config
 from memgui.store.activity import Cancelled, ProgressFn, UserActivity
+from memgui.views.chart_format import day_x
 from memgui.views.chart_theme import contrast
-from memgui.views.charts import ChartPanel, day_x
+from memgui.views.charts import ChartPanel
 from memgui.views.metrics_view import MetricsView
 
 NOW = datetime(2025, 3, 12, 15, 0, tzinfo=timezone.utc)
@@ -225,8 +227,46 @@ def test_export_png_through_the_dialog(qtbot: QtBot, view: MetricsView, tmp_path
     assert not image.isNull() and image.width() == view.messages_chart.width()
     monkeypatch.setattr(ChartPanel, "ask_export_path", classmethod(lambda cls, parent, suggested: ""))
     assert view.calendar.export_png() is None  # cancelled: nothing written
-    actions = [a.text() for a in view.words_chart.plot.actions()]
-    assert actions == ["Export as PNG…"]
+    assert [a.text() for a in view.words_chart.plot.actions()] == ["Export as PNG…", "Show all days"]
+    assert [a.text() for a in view.facts_chart.plot.actions()] == ["Export as PNG…"]
+
+
+def wheel(widget: QWidget, ctrl: bool) -> bool:
+    """Send a wheel turn to ``widget``; whether it took it (an ignored one goes on to the scroll area: Qt
+    propagates real wheel events, not the synthetic ones of a test)."""
+    position = QPointF(widget.width() / 2, widget.height() / 2)
+    event = QWheelEvent(position, widget.mapToGlobal(position), QPoint(0, 0), QPoint(0, -120), Qt.MouseButton.NoButton,
+                        Qt.KeyboardModifier.ControlModifier if ctrl else Qt.KeyboardModifier.NoModifier,
+                        Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(widget, event)
+    return event.isAccepted()
+
+
+def test_the_wheel_is_left_to_the_page_and_ctrl_wheel_zooms(qtbot: QtBot, view: MetricsView) -> None:
+    show_user(qtbot, view, "ana")
+    view.grab()
+    chart = view.messages_chart
+    before = chart.plot.getPlotItem().viewRange()[0]
+    assert not wheel(chart.plot.viewport(), ctrl=False)
+    assert chart.plot.getPlotItem().viewRange()[0] == before
+    assert wheel(chart.plot.viewport(), ctrl=True)
+    assert chart.plot.getPlotItem().viewRange()[0] != before
+    chart.show_all_days()
+    assert chart.plot.getPlotItem().viewRange()[0] == before
+
+
+def test_another_store_starts_again(qtbot: QtBot, view: MetricsView, tmp_path: Path) -> None:
+    show_user(qtbot, view, "ana")
+    other = JsonMemoryStore(build_config({"DATA_DIR": tmp_path / "other", "DEFAULT_TIMEZONE": "UTC"}, environ={}))
+    try:
+        other.add_message("ana", "user", "a different ana", timestamp="2025-03-12T09:00:00+00:00")
+        view.store = other
+        assert placeholder_shown(view) and view.user_id is None and shown_activity(view) is None
+        activity = show_user(qtbot, view, "ana")
+        assert activity.message_count == 1
+    finally:
+        view.loader.wait(5_000)
+        other.close()
 
 
 def _dark_palette() -> QPalette:

@@ -12,8 +12,8 @@ from PySide6.QtGui import QColor, QPalette
 from pytestqt.qtbot import QtBot
 
 from memgui.store import JsonMemoryStore, build_config
+from memgui.views.chart_format import day_x
 from memgui.views.chart_theme import contrast
-from memgui.views.charts import day_x
 from memgui.views.overview_view import OverviewView, duration_text, time_left
 
 NOW = datetime(2025, 6, 15, 12, 0, tzinfo=timezone.utc)
@@ -127,3 +127,17 @@ def test_palettes(qtbot: QtBot, store: JsonMemoryStore, monkeypatch: pytest.Monk
         assert contrast(chart.theme.primary, QColor(colors[0])) >= 3.0
     bars = view.top_chart.bars["Messages"]
     assert QColor(bars.opts["brush"]) == view.top_chart.theme.primary
+
+
+def test_another_store_is_computed_at_once(qtbot: QtBot, store: JsonMemoryStore, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    view = refreshed(qtbot, make_view(qtbot, store, monkeypatch))
+    other = JsonMemoryStore(build_config({"DATA_DIR": tmp_path / "other", "DEFAULT_TIMEZONE": "UTC"}, environ={}))
+    try:
+        other.add_message("solo", "user", "hi", timestamp="2025-06-14T10:00:00+00:00")
+        with qtbot.waitSignal(view.updated, timeout=15_000):
+            view.store = other
+        assert view.breaking_user_ids() == ["solo"] and view.subheading.text().startswith("1 user ·")
+    finally:
+        view.loader.wait(5_000)
+        other.close()
