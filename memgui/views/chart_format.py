@@ -51,7 +51,7 @@ def span_text(label: str, span: tuple[date, date] | None) -> str:
     if span is None:
         return f"{label}: none"
     days = (span[1] - span[0]).days + 1
-    return f"{label}: {days} day{'s' if days != 1 else ''} ({span[0]:%d %b %Y} – {span[1]:%d %b %Y})"
+    return f"{label}: {days:,} day{'s' if days != 1 else ''} ({span[0]:%d %b %Y} – {span[1]:%d %b %Y})"
 
 
 def swatches(items: Sequence[tuple[str, QColor]]) -> str:

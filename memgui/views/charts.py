@@ -52,6 +52,13 @@ class _PlotWidget(pg.PlotWidget):  # type: ignore[misc]
             event.ignore()  # Qt hands it to the parents: the scroll area scrolls
 
 
+class _CountAxis(pg.AxisItem):  # type: ignore[misc]
+    """Tick labels as whole numbers with thousands separators (200,000 rather than 200000 or 2e5)."""
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        return [f"{value * scale:,.0f}" for value in values]
+
+
 class ChartPanel(QFrame):
     """A titled chart with tooltips and PNG export; subclasses plot and describe their data points."""
 
@@ -80,8 +87,8 @@ class ChartPanel(QFrame):
         self._export_button.setAutoRaise(True)
         self._export_button.clicked.connect(self._on_export)
         self.header.addWidget(self._export_button)
-        axes = {"bottom": pg.DateAxisItem(orientation="bottom", utcOffset=0)} if date_axis else None
-        self.plot = _PlotWidget(self, axisItems=axes)
+        bottom = pg.DateAxisItem(orientation="bottom", utcOffset=0) if date_axis else _CountAxis("bottom")
+        self.plot = _PlotWidget(self, axisItems={"left": _CountAxis("left"), "bottom": bottom})
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
         self.plot.setMouseEnabled(x=False, y=False)
