@@ -134,6 +134,12 @@ def main() -> int:
         drawing[0] = time.perf_counter() - began
 
     view._show = timed_draw  # type: ignore[method-assign,assignment]
+    # The same meter over an idle event loop: on a shared machine the scheduler alone causes stalls.
+    idle = QEventLoop()
+    QTimer.singleShot(3000, idle.quit)
+    meter.start()
+    idle.exec()
+    print(f"idle event loop (baseline, 3 s): longest stall {meter.stop() * 1000:.0f} ms")
     meter.start()
     began = time.perf_counter()
     view.set_user(USER)
