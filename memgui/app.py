@@ -9,9 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
-    QFileDialog,
     QLabel,
     QMainWindow,
     QProgressBar,
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from memgui.actions import WindowActions
 from memgui.models.conversation_model import ConversationModel
 from memgui.models.conversation_worker import ConversationWorker
 from memgui.models.facts_model import FactsModel
@@ -31,7 +31,9 @@ from memgui.models.memories_model import MemoriesModel
 from memgui.models.store_worker import StoreWorker, UserDetails
 from memgui.models.users_model import UsersModel, UserSummary
 from memgui.store import JsonMemoryStore, MemoryStore, build_config
+from memgui.views.conflict_banner import EditBanner
 from memgui.views.conversation_view import ConversationPane
+from memgui.views.dialogs import Dialogs
 from memgui.views.empty_state import EmptyState
 from memgui.views.facts_view import FactsPane
 from memgui.views.global_context_view import GlobalContextPane
@@ -120,6 +122,8 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(right)
         layout.setContentsMargins(8, 0, 0, 0)
         layout.addWidget(self.header)
+        self.edit_banner = EditBanner(self)
+        layout.addWidget(self.edit_banner)
         layout.addWidget(self.tabs, 1)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("mainSplitter")
@@ -162,32 +166,9 @@ class MainWindow(QMainWindow):
         return view
 
     def _build_menu(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        open_action = QAction("&Open folder…", self)
-        open_action.setShortcut(QKeySequence.StandardKey.Open)
-        open_action.triggered.connect(self.choose_folder)
-        file_menu.addAction(open_action)
-        self.recent_menu = file_menu.addMenu("Open &recent")
-        self.recent_menu.aboutToShow.connect(self._fill_recent)
-        reload_action = QAction("Re&load", self)
-        reload_action.setShortcut(QKeySequence.StandardKey.Refresh)
-        reload_action.triggered.connect(self.reload)
-        file_menu.addAction(reload_action)
-        file_menu.addSeparator()
-        quit_action = QAction("&Quit", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        file_menu.addAction(quit_action)
-        view_menu = self.menuBar().addMenu("&View")
-        filter_action = QAction("&Filter users", self)
-        filter_action.setShortcut(QKeySequence.StandardKey.Find)
-        filter_action.triggered.connect(self.users_pane.focus_filter)
-        view_menu.addAction(filter_action)
-        find_action = QAction("Find in &conversation", self)
-        find_action.setShortcut(QKeySequence("Ctrl+Shift+F"))
-        find_action.triggered.connect(self._focus_find)
-        view_menu.addAction(find_action)
-        self.addActions([open_action, reload_action, filter_action, find_action])
+        """Menus, their actions and the editing side (memgui/actions.py)."""
+        self.window_actions = WindowActions(self)
+        self.recent_menu = self.window_actions.recent_menu
 
     def _connect(self) -> None:
         self._set_store.connect(self.store_worker.set_store)
@@ -385,8 +366,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open a memory store folder",
-                                                  str(getattr(self.store, "root", "")))
+        folder = Dialogs.open_folder(self, "Open a memory store folder", str(getattr(self.store, "root", "")))
         if folder:
             self.open_folder(folder)
 
@@ -399,6 +379,7 @@ class MainWindow(QMainWindow):
     def set_store(self, store: MemoryStore) -> None:
         old = self.store
         self.store = store
+        self.window_actions.set_store(store)
         self._set_store.emit(store)  # queued: each worker switches in its own thread, before the next request
         if hasattr(self.metrics_view, "store"):
             self.metrics_view.store = store
@@ -430,6 +411,7 @@ class MainWindow(QMainWindow):
         self.conversation_model.set_user(None)
         self.store_thread.stop()
         self.conversation_thread.stop()
+        self.window_actions.transfer.stop()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.state.save(self)

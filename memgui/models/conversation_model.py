@@ -32,6 +32,7 @@ class ConversationModel(QAbstractTableModel):
     _fetch = Signal(int, int)
     _search = Signal(int, int, str, int, bool)
     _jump = Signal(int, int, str)
+    _find_message = Signal(int, int, str)
     _refresh = Signal(int)
     # news for the view
     loading = Signal(int, int)  # done, total (bytes of archive indexed); total 0 when finished
@@ -55,6 +56,7 @@ class ConversationModel(QAbstractTableModel):
         self._fetch.connect(worker.fetch)
         self._search.connect(worker.search)
         self._jump.connect(worker.jump)
+        self._find_message.connect(worker.find_message)
         self._refresh.connect(worker.refresh)
         worker.opened.connect(self._on_opened)
         worker.open_failed.connect(self._on_failed)
@@ -139,6 +141,12 @@ class ConversationModel(QAbstractTableModel):
         """Find the first message on ``day`` or later; answered by ``found(token, row)``."""
         self._token += 1
         self._jump.emit(self._generation, self._token, day.isoformat())
+        return self._token
+
+    def find_message(self, message_id: str) -> int:
+        """Find the row of the message ``message_id``; answered by ``found(token, row)`` (-1: not there)."""
+        self._token += 1
+        self._find_message.emit(self._generation, self._token, message_id)
         return self._token
 
     def refresh(self) -> None:

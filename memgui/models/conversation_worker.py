@@ -14,6 +14,7 @@ from memgui.store import MemoryStore, MemoryStoreError
 from memgui.store.conversation import Conversation, Entry
 
 BLOCK = 512  # rows per fetched block
+ID_SCAN_ROWS = 4096  # rows looked at per step when finding a message by id
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -67,7 +68,7 @@ class ConversationWorker(JobWorker):
 
     @Slot(int, str)
     def open(self, generation: int, user_id: str) -> None:
-        for name in ("open", "search", "jump"):
+        for name in ("open", "search", "jump", "message"):
             self.cancel_job(name)
         if self._conv is not None:
             self._conv.close()
@@ -131,6 +132,28 @@ class ConversationWorker(JobWorker):
         if conv is not None:
             row = conv.row_for_date(day)
             self.found.emit(generation, token, min(row, len(conv) - 1))
+
+    @Slot(int, int, str)
+    def find_message(self, generation: int, token: int, message_id: str) -> None:
+        self.start_job("message", self._find_message(generation, token, message_id))
+
+    def _find_message(self, generation: int, token: int, message_id: str) -> Job:
+        """The row of the message ``message_id``, newest rows first (facts come from recent messages)."""
+        while self._conv is not None and not self._conv.indexed and generation == self._generation:
+            yield
+        conv = self._ready(generation)
+        if conv is None:
+            return
+        stop = len(conv)
+        while stop > 0:
+            start = max(0, stop - ID_SCAN_ROWS)
+            for entry in reversed(conv.entries(start, stop)):
+                if entry.message is not None and entry.message.get("id") == message_id:
+                    self.found.emit(generation, token, entry.row)
+                    return
+            stop = start
+            yield
+        self.found.emit(generation, token, -1)
 
     @Slot(int)
     def refresh(self, generation: int) -> None:

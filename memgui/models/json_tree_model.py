@@ -2,17 +2,25 @@
 
 Top-level entries are keyed; ``apply_entries`` diffs them (removals, moves, inserts, dataChanged) and
 replaces only the children of an entry whose value changed, so expanded branches elsewhere stay open.
+A leaf value is editable when an ``EditController`` is attached: the edit becomes a new value of its
+top-level entry, written with that entry as shown as the expected value (a compare-and-set).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
+from memgui.models.edits import Edit
+from memgui.models.json_edits import GlobalEdit, KeyedValueEdit, ProfileEdit, parse_json
 from memgui.models.roles import ROW_ROLE, SORT_ROLE
+from memgui.store import ABSENT, ValidationError
+
+if TYPE_CHECKING:
+    from memgui.models.edit_commands import EditController
 
 Index = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()
@@ -57,9 +65,12 @@ class JsonTreeModel(QAbstractItemModel):
 
     HEADERS: tuple[str, ...] = ("Key", "Value")
 
+    EDIT: type[KeyedValueEdit] = GlobalEdit
+
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._root = Node("", None, None, 0)
+        self.editor: EditController | None = None
 
     # -- Qt interface ----------------------------------------------------------------------------------
     def _node(self, index: Index) -> Node:
@@ -109,6 +120,69 @@ class JsonTreeModel(QAbstractItemModel):
                 and 0 <= section < len(self.HEADERS):
             return self.HEADERS[section]
         return None
+
+    # -- editing ---------------------------------------------------------------------------------------
+    def editable(self) -> bool:
+        return self.editor is not None and self.editor.can_edit()
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        flags = super().flags(index)
+        if index.isValid() and index.column() == COL_VALUE and self.editable() \
+                and not isinstance(self._node(index).value, (dict, list)):
+            flags |= Qt.ItemFlag.ItemIsEditable
+        return flags
+
+    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        """Write an edited leaf value now: text stays text, anything else must be valid JSON."""
+        if role != Qt.ItemDataRole.EditRole or not index.isValid() or index.column() != COL_VALUE:
+            return False
+        node = self._node(index)
+        if self.editor is None or isinstance(node.value, (dict, list)):
+            return False
+        text = str(value) if value is not None else ""
+        if text == node.text():
+            return True
+        try:
+            new = text if isinstance(node.value, str) else parse_json(text, f"The value of {node.key!r}")
+        except ValidationError as exc:
+            if self.editor.can_edit():
+                self.editor.refused.emit(f"Not saved: {exc}")
+                return False
+            new = text
+        edit = self.edit_at(node, new)
+        return self.editor.submit(edit)
+
+    def edit_at(self, node: Node, new: Any) -> Edit:
+        """The edit that gives ``node`` the value ``new`` (``ABSENT``: removes it from its parent)."""
+        top = self.top_node(node)
+        path = self.path(node)
+        value = replaced(top.value, path, new) if path else new
+        return self.make_edit(top.key, value, top.value)
+
+    def make_edit(self, key: str, value: Any, expected: Any, *, label: str | None = None) -> Edit:
+        """Set (or with ``ABSENT``, delete) the top-level ``key``, expecting ``expected`` there."""
+        return self.EDIT(self.editor.user_id if self.editor is not None else "", key, value, expected, label=label)
+
+    @staticmethod
+    def top_node(node: Node) -> Node:
+        while node.parent is not None and node.parent.parent is not None:
+            node = node.parent
+        return node
+
+    @staticmethod
+    def path(node: Node) -> list[str | int]:
+        """How to reach ``node``'s value from its top-level entry's value (dict keys, list positions)."""
+        steps: list[str | int] = []
+        while node.parent is not None and node.parent.parent is not None:
+            steps.append(node.row if isinstance(node.parent.value, list) else node.key)
+            node = node.parent
+        return steps[::-1]
+
+    def node_at(self, index: Index) -> Node | None:
+        return self._node(index) if index.isValid() else None
+
+    def has_key(self, key: str) -> bool:
+        return any(n.key == key for n in self._root.children)
 
     # -- changing ----------------------------------------------------------------------------------
     def entries(self) -> list[tuple[str, Any, str]]:
@@ -174,13 +248,33 @@ class JsonTreeModel(QAbstractItemModel):
             child.row = i
 
 
+def replaced(value: Any, path: Sequence[str | int], new: Any) -> Any:
+    """A copy of ``value`` with the item at ``path`` set to ``new`` (``ABSENT``: removed)."""
+    if isinstance(value, dict):
+        out: Any = dict(value)
+    elif isinstance(value, list):
+        out = list(value)
+    else:
+        raise ValidationError("only objects and lists have items")
+    step = path[0]
+    if len(path) > 1:
+        out[step] = replaced(out[step], path[1:], new)
+    elif new is ABSENT:
+        del out[step]
+    else:
+        out[step] = new
+    return out
+
+
 class GlobalContextModel(JsonTreeModel):
     """The store's global context: ``{key: {"value", "updated_at"}}``."""
 
     HEADERS = ("Key", "Value", "Updated")
+    EDIT = GlobalEdit
 
 
 class ProfileModel(JsonTreeModel):
     """The selected user's profile fields (nested preferences open as a tree)."""
 
     HEADERS = ("Field", "Value")
+    EDIT = ProfileEdit

@@ -10,6 +10,7 @@ from typing import Any
 
 from PySide6.QtCore import Signal, Slot
 
+from memgui.models.fact_history_model import VersionRow, version_rows
 from memgui.models.facts_model import FactRow
 from memgui.models.jobs import Job, JobWorker
 from memgui.models.memories_model import MemoryRow
@@ -93,7 +94,7 @@ def load_details(store: MemoryStore, user_id: str) -> UserDetails:
     try:
         memories = [
             MemoryRow(kind, i, _text(m.get("content")), local_text(m.get("created_at"), zone, store.default_zone),
-                      local_text(m.get("updated_at"), zone, store.default_zone))
+                      local_text(m.get("updated_at"), zone, store.default_zone), m)
             for kind, items in store.get_permanent_memories(user_id).items() for i, m in enumerate(items)
         ]
     except MemoryStoreError as exc:
@@ -112,7 +113,21 @@ def _fact_row(record: dict[str, Any], zone: tzinfo, default: tzinfo) -> FactRow:
         added=local_text(record.get("added_at"), zone, default), added_by=str(record.get("added_by") or ""),
         changed=local_text(record.get("changed_at"), zone, default), changed_by=str(record.get("changed_by") or ""),
         source=where, added_sort=moment.isoformat() if moment else "",
+        source_message_id=str(source) if source else None, context_message_id=str(context) if context else None,
     )
+
+
+def global_entries(store: MemoryStore) -> Entries:
+    """The global context as the tree model's entries: (key, value, when it was updated)."""
+    zone = store.default_zone
+    return [(k, e.get("value"), local_text(e.get("updated_at"), zone, zone))
+            for k, e in store.get_all_global_context().items()]
+
+
+def load_versions(store: MemoryStore, user_id: str, fact_id: str) -> list[VersionRow]:
+    """One fact's version history, times in the user's zone, newest first."""
+    zone = store.user_zone(user_id)
+    return version_rows(store.get_fact_versions(user_id, fact_id), zone, store.default_zone)
 
 
 def _text(value: Any) -> str:
@@ -126,6 +141,7 @@ class StoreWorker(JobWorker):
     users_done = Signal(int)
     user_loaded = Signal(int, object)  # generation, UserDetails
     global_loaded = Signal(int, object, str)  # generation, entries or None, error text
+    versions_loaded = Signal(str, str, object, str)  # user id, fact id, [VersionRow] or None, error text
 
     def __init__(self, store: MemoryStore) -> None:
         super().__init__()
@@ -134,7 +150,7 @@ class StoreWorker(JobWorker):
     @Slot(object)
     def set_store(self, store: MemoryStore) -> None:
         """Read ``store`` from now on (another folder was opened); running jobs are dropped."""
-        for name in ("users", "user", "global"):
+        for name in ("users", "user", "global", "versions"):
             self.cancel_job(name)
         self.store = store
 
@@ -171,11 +187,23 @@ class StoreWorker(JobWorker):
 
     def _load_global(self, generation: int) -> Job:
         try:
-            doc = self.store.get_all_global_context()
+            entries = global_entries(self.store)
         except MemoryStoreError as exc:
             self.global_loaded.emit(generation, None, str(exc))
         else:
-            zone = self.store.default_zone
-            entries = [(k, e.get("value"), local_text(e.get("updated_at"), zone, zone)) for k, e in doc.items()]
             self.global_loaded.emit(generation, entries, "")
+        yield
+
+    @Slot(str, str)
+    def load_versions(self, user_id: str, fact_id: str) -> None:
+        """One fact's history (the log grows with every change of the user's facts: read off the GUI)."""
+        self.start_job("versions", self._load_versions(user_id, fact_id))
+
+    def _load_versions(self, user_id: str, fact_id: str) -> Job:
+        try:
+            rows = load_versions(self.store, user_id, fact_id)
+        except MemoryStoreError as exc:
+            self.versions_loaded.emit(user_id, fact_id, None, str(exc))
+        else:
+            self.versions_loaded.emit(user_id, fact_id, rows, "")
         yield

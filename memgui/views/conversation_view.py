@@ -94,6 +94,7 @@ class ConversationPane(QWidget):
         self.model = model
         self._find_token = -1
         self._jump_token = -1
+        self._message_token = -1
         self.find_edit = QLineEdit(self)
         self.find_edit.setObjectName("conversationFind")
         self.find_edit.setPlaceholderText("Find in conversation…")
@@ -200,9 +201,16 @@ class ConversationPane(QWidget):
         if self.model.rowCount():
             self._jump_token = self.model.jump_to(date(qdate.year(), qdate.month(), qdate.day()))
 
+    def show_message(self, message_id: str) -> None:
+        """Scroll to and select the message ``message_id`` (found by the worker, the archive included)."""
+        self._message_token = self.model.find_message(message_id)
+        self.status.emit("Looking for the message…")
+
     @Slot(int, int)
     def _on_found(self, token: int, row: int) -> None:
-        if token == self._find_token:
+        if token == self._message_token:
+            self.status.emit("" if row >= 0 else "That message is no longer in the conversation.")
+        elif token == self._find_token:
             self.find_label.setText("No match" if row < 0 else f"Match at {row + 1:,}")
         elif token != self._jump_token:
             return

@@ -1,9 +1,13 @@
-"""A detail pane: an item view over one model, with a banner that names damage in the file behind it."""
+"""A detail pane: an item view over one model, with a banner that names damage in the file behind it, and
+for the editable panes a bar of edit controls above the view."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractItemView, QLabel, QTableView, QTreeView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QLabel, QTableView, QTreeView, QVBoxLayout, QWidget
+
+EDIT_TRIGGERS = QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed
+READ_ONLY_TIP = "Read-only window: editing is off"
 
 
 class ErrorBanner(QLabel):
@@ -40,7 +44,9 @@ class DetailPane(QWidget):
         self.empty.setTextFormat(Qt.TextFormat.PlainText)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.hide()
-        layout = QVBoxLayout(self)
+        self.edit_bar: QWidget | None = None
+        self.editable = False
+        layout = self._layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 6, 0, 0)
         layout.addWidget(self.banner)
         layout.addWidget(self.view, 1)
@@ -53,6 +59,30 @@ class DetailPane(QWidget):
             view.horizontalHeader().setHighlightSections(False)
         if isinstance(view, QTreeView):
             view.setUniformRowHeights(True)
+
+    def add_edit_bar(self) -> QHBoxLayout:
+        """A row for edit controls above the view; disabled with the pane when the window is read-only."""
+        bar = self.edit_bar = QWidget(self)
+        bar.setObjectName("editBar")
+        row = QHBoxLayout(bar)
+        row.setContentsMargins(0, 0, 0, 4)
+        self._layout.insertWidget(1, bar)
+        return row
+
+    def put_view_in(self, holder: QWidget) -> None:
+        """Show ``holder`` (which took the view, a splitter with a details panel) where the view was."""
+        index = self._layout.indexOf(self.view)
+        if index < 0:
+            index = self._layout.indexOf(self.empty)
+        self._layout.insertWidget(index, holder, 1)
+
+    def set_editable(self, editable: bool) -> None:
+        """Open editors on double click and F2, and enable the edit bar; or neither (read-only)."""
+        self.editable = editable
+        self.view.setEditTriggers(EDIT_TRIGGERS if editable else QAbstractItemView.EditTrigger.NoEditTriggers)
+        if self.edit_bar is not None:
+            self.edit_bar.setEnabled(editable)
+            self.edit_bar.setToolTip("" if editable else READ_ONLY_TIP)
 
     def set_state(self, error: str | None, rows: int) -> None:
         """Show damage (``error``) or an empty note when there are no rows."""

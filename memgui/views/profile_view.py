@@ -1,19 +1,15 @@
-"""The profile pane (``profileView``): the selected user's profile fields, nested ones as a tree."""
+"""The profile pane (``profileView``): the selected user's profile fields, nested ones as a tree; editable."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QTreeView, QWidget
+from PySide6.QtWidgets import QWidget
 
 from memgui.models.json_tree_model import ProfileModel
-from memgui.views.detail_pane import DetailPane
+from memgui.views.json_pane import JsonPane
 
 
-class ProfilePane(DetailPane):
+class ProfilePane(JsonPane):
     def __init__(self, model: ProfileModel, parent: QWidget | None = None) -> None:
-        super().__init__(QTreeView(), "profileView", "This user has no profile.", parent)
-        self.model = model
-        view = self.view
-        assert isinstance(view, QTreeView)
-        view.setModel(model)
-        view.header().resizeSection(0, 200)
-        model.modelReset.connect(view.expandAll)
+        super().__init__(model, "profileView", "This user has no profile.", "field", parent)
+        self.tree.header().resizeSection(0, 200)
+        model.modelReset.connect(self.tree.expandAll)

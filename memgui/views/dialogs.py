@@ -1,0 +1,267 @@
+"""Every modal question the window asks goes through ``Dialogs`` classmethods, so tests patch one name
+instead of facing a modal loop. The dialog widgets are here too: a preview of what an edit will do, the
+category chooser of a move with its live preview, and a JSON value editor that refuses invalid JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from memgui.models.json_edits import parse_json
+from memgui.store import ValidationError
+
+if TYPE_CHECKING:
+    from memgui.store import EraseReport, ImportPlan
+
+NO_VALUE = object()  # JsonValueDialog: "the value field is empty" (null is a value)
+
+
+def plain_label(text: str, parent: QWidget, *, name: str = "") -> QLabel:
+    """A word-wrapped label that never interprets its text as rich text (it may quote user data)."""
+    label = QLabel(text, parent)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(True)
+    if name:
+        label.setObjectName(name)
+    return label
+
+
+class PreviewDialog(QDialog):
+    """A question with the list of what will happen (one plain-text line each), and a button that says it."""
+
+    def __init__(self, title: str, text: str, lines: Sequence[str], ok_text: str, parent: QWidget | None = None,
+                 *, cancel: bool = True) -> None:
+        super().__init__(parent)
+        self.setObjectName("previewDialog")
+        self.setWindowTitle(title)
+        self.setMinimumWidth(460)
+        self.text = plain_label(text, self, name="previewText")
+        self.list = QListWidget(self)
+        self.list.setObjectName("previewList")
+        self.list.addItems(list(lines))
+        self.list.setVisible(bool(lines))
+        self.list.setWordWrap(True)
+        buttons = QDialogButtonBox(self)
+        self.ok = buttons.addButton(ok_text, QDialogButtonBox.ButtonRole.AcceptRole)
+        if cancel:
+            buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.text)
+        layout.addWidget(self.list, 1)
+        layout.addWidget(buttons)
+
+    def lines(self) -> list[str]:
+        return [self.list.item(i).text() for i in range(self.list.count())]
+
+
+MovePreview = Callable[[str], tuple[int, list[str]]]
+
+
+class MoveDialog(QDialog):
+    """Choose the category to move facts to (an existing one, or type a new one); the list below shows what
+    happens to each fact, live."""
+
+    def __init__(self, categories: Sequence[str], preview: MovePreview, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("moveDialog")
+        self.setWindowTitle("Move facts to another category")
+        self.setMinimumWidth(480)
+        self.preview = preview
+        self.combo = QComboBox(self)
+        self.combo.setObjectName("moveCategory")
+        self.combo.setEditable(True)
+        self.combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.combo.addItems(list(categories))
+        self.combo.setCurrentIndex(-1)
+        line = self.combo.lineEdit()
+        assert line is not None
+        line.setPlaceholderText("a category (pick one or type a new one)")
+        self.list = QListWidget(self)
+        self.list.setObjectName("previewList")
+        self.list.setWordWrap(True)
+        buttons = QDialogButtonBox(self)
+        self.ok: QPushButton = buttons.addButton("Move", QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(plain_label("Move the selected facts to:", self))
+        layout.addWidget(self.combo)
+        layout.addWidget(plain_label("What will happen:", self))
+        layout.addWidget(self.list, 1)
+        layout.addWidget(buttons)
+        self.combo.currentTextChanged.connect(self._update)
+        self._update(self.combo.currentText())
+
+    def category(self) -> str:
+        return self.combo.currentText().strip()
+
+    @Slot(str)
+    def _update(self, _text: str) -> None:
+        target = self.category()
+        count, lines = self.preview(target) if target else (0, [])
+        self.list.clear()
+        self.list.addItems(lines)
+        self.ok.setEnabled(count > 0)
+        self.ok.setText(f"Move {count} fact{'s' if count != 1 else ''}" if count else "Move")
+
+
+class JsonValueDialog(QDialog):
+    """A key and its JSON value. OK stays refused (with the reason shown) until the JSON is valid."""
+
+    def __init__(self, title: str, key: str, value: Any, *, key_editable: bool, taken: Sequence[str] = (),
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("jsonValueDialog")
+        self.setWindowTitle(title)
+        self.resize(520, 360)
+        self.taken = set(taken)
+        self.value: Any = NO_VALUE
+        self.key_edit = QLineEdit(key, self)
+        self.key_edit.setObjectName("jsonKey")
+        self.key_edit.setReadOnly(not key_editable)
+        self.key_edit.setPlaceholderText("name")
+        self.text_edit = QPlainTextEdit(self)
+        self.text_edit.setObjectName("jsonText")
+        self.text_edit.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        if value is not NO_VALUE:
+            self.text_edit.setPlainText(json.dumps(value, ensure_ascii=False, indent=2))
+        self.text_edit.setPlaceholderText('A JSON value: "text in quotes", 42, true, null, [1, 2], {"key": "value"}')
+        self.error = plain_label("", self, name="jsonError")
+        self.error.hide()
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel,
+                                   self)
+        buttons.accepted.connect(self.try_accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(plain_label("Name", self))
+        layout.addWidget(self.key_edit)
+        layout.addWidget(plain_label("Value (JSON)", self))
+        layout.addWidget(self.text_edit, 1)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+
+    def problem(self) -> str | None:
+        """Why the dialog's content cannot be saved (and sets ``value`` when it can)."""
+        key = self.key_edit.text()
+        if not key.strip():
+            return "A name is needed."
+        if not self.key_edit.isReadOnly() and key in self.taken:
+            return f"“{key}” exists already: edit that one instead."
+        text = self.text_edit.toPlainText()
+        if not text.strip():
+            return "A value is needed (null is a value)."
+        try:
+            self.value = parse_json(text, "The value")
+        except ValidationError as exc:
+            return str(exc)
+        return None
+
+    @Slot()
+    def try_accept(self) -> None:
+        problem = self.problem()
+        self.error.setText(problem or "")
+        self.error.setVisible(bool(problem))
+        if problem is None:
+            self.accept()
+
+
+class Dialogs:
+    """The window's modal questions. Tests replace these classmethods (monkeypatch) with plain answers."""
+
+    @classmethod
+    def open_folder(cls, parent: QWidget, title: str, start: str) -> str:
+        return QFileDialog.getExistingDirectory(parent, title, start)
+
+    @classmethod
+    def open_file(cls, parent: QWidget, title: str, filters: str) -> str:
+        path, _ = QFileDialog.getOpenFileName(parent, title, "", filters)
+        return path
+
+    @classmethod
+    def save_file(cls, parent: QWidget, title: str, suggested: str, filters: str) -> str:
+        path, _ = QFileDialog.getSaveFileName(parent, title, suggested, filters)
+        return path
+
+    @classmethod
+    def confirm(cls, parent: QWidget, title: str, text: str, lines: Sequence[str], ok_text: str) -> bool:
+        """Ask before an edit of several items, showing what will happen to each."""
+        dialog = PreviewDialog(title, text, lines, ok_text, parent)
+        return _run(dialog)
+
+    @classmethod
+    def choose_category(cls, parent: QWidget, categories: Sequence[str], preview: MovePreview) -> str | None:
+        dialog = MoveDialog(categories, preview, parent)
+        category = dialog.category
+        return category() if _run(dialog) else None
+
+    @classmethod
+    def edit_json(cls, parent: QWidget, title: str, key: str, value: Any, *, key_editable: bool,
+                  taken: Sequence[str] = ()) -> tuple[str, Any] | None:
+        """A key and a valid JSON value, or None when cancelled."""
+        dialog = JsonValueDialog(title, key, value, key_editable=key_editable, taken=taken, parent=parent)
+        accepted = dialog.exec() == QDialog.DialogCode.Accepted
+        result = (dialog.key_edit.text(), dialog.value) if accepted else None
+        dialog.deleteLater()
+        return result
+
+    @classmethod
+    def choose_import(cls, parent: QWidget, plans: dict[str, ImportPlan]) -> str | None:
+        """How to import (merge / replace / skip, or create), after showing each plan; None: cancelled."""
+        from memgui.views.transfer_dialogs import ImportDialog
+
+        dialog = ImportDialog(plans, parent)
+        accepted = dialog.exec() == QDialog.DialogCode.Accepted
+        choice = dialog.choice() if accepted else None
+        dialog.deleteLater()
+        return choice
+
+    @classmethod
+    def confirm_erase(cls, parent: QWidget, user_id: str, what: Sequence[str]) -> bool:
+        from memgui.views.transfer_dialogs import EraseDialog
+
+        return _run(EraseDialog(user_id, what, parent))
+
+    @classmethod
+    def show_erase_report(cls, parent: QWidget, report: EraseReport) -> None:
+        from memgui.views.transfer_dialogs import erase_report_dialog
+
+        _run(erase_report_dialog(report, parent))
+
+    @classmethod
+    def show_lines(cls, parent: QWidget, title: str, text: str, lines: Sequence[str]) -> None:
+        _run(PreviewDialog(title, text, lines, "Close", parent, cancel=False))
+
+    @classmethod
+    def warn(cls, parent: QWidget, title: str, text: str) -> None:
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, parent)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        _run(box)
+
+
+def _run(dialog: QDialog) -> bool:
+    """Show ``dialog`` modally; True when accepted. It is deleted afterwards (it has the window as parent)."""
+    try:
+        return dialog.exec() == QDialog.DialogCode.Accepted
+    finally:
+        dialog.deleteLater()
