@@ -48,6 +48,18 @@ def _fault(step: str, path: Path) -> None:
         FAULT_HOOK(step, path)
 
 
+_clock_lock = threading.Lock()
+_last_ns = 0
+
+
+def _unique_ns() -> tuple[int, int]:
+    """(atime, mtime) for a file this process writes: now, and strictly later than its previous stamp."""
+    global _last_ns
+    with _clock_lock:
+        _last_ns = max(_last_ns + 1, time.time_ns())
+        return _last_ns, _last_ns
+
+
 def temp_name(target: Path) -> Path:
     """A fresh temporary path beside ``target``, recognizable by ``is_temp_name``."""
     return target.with_name(f".{target.name}.{secrets.token_hex(6)}{TMP_SUFFIX}")
@@ -55,6 +67,15 @@ def temp_name(target: Path) -> Path:
 
 def is_temp_name(name: str) -> bool:
     return name.startswith(".") and name.endswith(TMP_SUFFIX)
+
+
+def rename_into_place(source: Path, target: Path) -> None:
+    """Rename ``source`` to ``target`` (a fault-injection step, like every other write step)."""
+    try:
+        _fault("replace", target)
+        os.rename(source, target)
+    except OSError as exc:
+        raise StoreIOError(target, exc) from exc
 
 
 def fsync_dir(folder: Path) -> None:
@@ -91,6 +112,10 @@ def atomic_write(target: Path, data: bytes, *, durable: bool, sync_dir: bool = T
         while view:
             written = os.write(fd, view)
             view = view[written:]
+        # Caches validate a file by (inode, size, mtime). ext4 reuses a freed inode number at once and stamps
+        # new files with a coarse clock, so two versions written within one tick could look identical;
+        # a unique, fine-grained mtime per write rules that out.
+        os.utime(fd, ns=_unique_ns())
         if durable:
             _fault("fsync", tmp)
             os.fsync(fd)
@@ -290,7 +315,7 @@ def remove_stale_temps(folder: Path, prefix: str = ".") -> list[Path]:
     except FileNotFoundError:
         return []
     for entry in entries:
-        if is_temp_name(entry.name) and entry.name.startswith(prefix):
+        if is_temp_name(entry.name) and entry.name.startswith(prefix) and not entry.is_dir(follow_symlinks=False):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(entry.path)
                 removed.append(Path(entry.path))

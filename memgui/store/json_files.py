@@ -19,7 +19,7 @@ from memgui.store import fileio
 from memgui.store.codec import Codec
 from memgui.store.doccache import DocCache, StatKey
 from memgui.store.errors import CorruptDataError
-from memgui.store.journal import Journal
+from memgui.store.journal import Journal, JournalState
 from memgui.store.json_merge import CountFn, merge_history, merge_metrics
 from memgui.store.layout import Layout
 from memgui.store.records import SHAPE_CHECKS, USER_FILES, USER_LOGS, Doc, DocKind, LogKind, message_id
@@ -37,7 +37,7 @@ class JsonFiles:
         self._count = count
         self._cache = DocCache()
         self._journals: dict[Path, Journal] = {}
-        self._merged: dict[Path, tuple[Any, tuple[Doc | None, Doc | None, list[Doc]]]] = {}
+        self._merged: dict[tuple[Path, str], tuple[Any, Any]] = {}
         self._backup_times: dict[Path, float] = {}
         self._paths: dict[tuple[Path, str], Path] = {}
         self._mutex = threading.Lock()
@@ -123,17 +123,18 @@ class JsonFiles:
         self._cache.put(path, key, entries)
         return entries
 
-    def append_log(self, folder: Path, kind: LogKind, entries: list[Doc], *, durable: bool = False) -> None:
-        """Append entries, skipping those up to the id the log already ends with (a replay appends once;
-        logs only grow by such batches, in order)."""
-        path = folder / USER_LOGS[kind]
-        tail = fileio.tail_lines(path, 1)
-        fresh = entries
-        if tail:
-            last = message_id(self.decode_entry(tail[0], path, 0))
-            ids = [message_id(e) for e in entries]
-            if last in ids:
-                fresh = entries[ids.index(last) + 1 :]
+    def append_log(self, folder: Path, kind: LogKind, entries: list[Doc], *, durable: bool = False,
+                   window: int = 0) -> None:
+        """Append the entries whose ids are not already among the last ``len(entries) + window`` lines.
+
+        A writer killed after appending but before the history dropped those messages leaves them at the end
+        of the archive while they are still in the history; the next trim cuts them again, possibly fewer of
+        them, and must not store them twice. ``window`` bounds how far back such a batch can lie (the history
+        plus the journal's messages, for the archive)."""
+        path = self.path(folder, USER_LOGS[kind])
+        present = {message_id(self.decode_entry(line, path, 0))
+                   for line in fileio.tail_lines(path, len(entries) + window)}
+        fresh = [e for e in entries if message_id(e) not in present]
         if fresh:
             data = b"".join(self.codec.encode_line(e, path) for e in fresh)
             fileio.append_bytes(path, data, durable=durable)
@@ -153,39 +154,69 @@ class JsonFiles:
                 journal = self._journals[folder] = Journal(self.layout.journal(folder), self.codec)
             return journal
 
-    def logical(self, folder: Path, *, locked: bool) -> tuple[Doc | None, Doc | None, list[Doc]]:
-        """(history, metrics, messages trimmed into the archive but not yet written there), with every
-        message the journal holds. Without the lock, retried while a materialization lands in between."""
+    def _consistent(self, folder: Path, kinds: tuple[DocKind, ...], *, locked: bool
+                    ) -> tuple[JournalState, list[tuple[Doc | None, StatKey | None]]]:
+        """The files of ``kinds`` and the journal, read so that they fit together. Without the lock, retried
+        while a materialization replaces the files in between."""
         journal = self.journal(folder)
-        h_path, m_path = self.path(folder, USER_FILES["history"]), self.path(folder, USER_FILES["metrics"])
+        paths = [self.path(folder, USER_FILES[kind]) for kind in kinds]
         for _attempt in range(50):
-            history, h_key = self.load_keyed(h_path, SHAPE_CHECKS["history"])
-            metrics, m_key = self.load_keyed(m_path, SHAPE_CHECKS["metrics"])
+            loaded = [self.load_keyed(path, SHAPE_CHECKS[kind]) for path, kind in zip(paths, kinds, strict=True)]
             state = journal.read()
-            if not locked and (fileio.stat_key(h_path) != h_key or fileio.stat_key(m_path) != m_key):
+            if not locked and any(fileio.stat_key(path) != key for path, (_, key) in zip(paths, loaded, strict=True)):
                 # A materialization replaced the files while we read them and the journal: the journal we
                 # read may already be reset past messages the files we read lack. (Comparing seqs with the
                 # base cannot tell: a checkpoint after a document record leaves the files' seq below it.)
                 continue
-            if not state.messages:
-                return history, metrics, []
-            keys = (h_key, m_key, state.key)
-            hit = self._merged.get(folder)
-            if hit is not None and hit[0] == keys:
-                return hit[1]
-            merged_history, archived = merge_history(history, state.base, state.messages)
-            merged_metrics = merge_metrics(metrics, state.base, state.messages, self._count)
-            result = (merged_history, merged_metrics, archived)
-            self._merged[folder] = (keys, result)
-            return result
+            return state, loaded
         raise CorruptDataError(journal.path, "kept changing for 50 reads in a row; is a writer looping?")
+
+    def _merged_history(self, folder: Path, state: JournalState, history: Doc | None,
+                        key: StatKey | None) -> tuple[Doc | None, list[Doc]]:
+        if not state.messages:
+            return history, []
+        hit = self._merged.get((folder, "history"))
+        if hit is not None and hit[0] == (key, state.key):
+            return hit[1]  # type: ignore[no-any-return]
+        result = merge_history(history, state.base, state.messages)
+        self._merged[(folder, "history")] = ((key, state.key), result)
+        return result
+
+    def _merged_metrics(self, folder: Path, state: JournalState, metrics: Doc | None,
+                        key: StatKey | None) -> Doc | None:
+        if not state.messages:
+            return metrics
+        hit = self._merged.get((folder, "metrics"))
+        if hit is not None and hit[0] == (key, state.key):
+            return hit[1]  # type: ignore[no-any-return]
+        result = merge_metrics(metrics, state.base, state.messages, self._count)
+        self._merged[(folder, "metrics")] = ((key, state.key), result)
+        return result
+
+    def logical_history(self, folder: Path, *, locked: bool) -> tuple[Doc | None, list[Doc]]:
+        """(the history with every journaled message, the messages trimmed on the way that belong in the
+        archive but are not written there yet)."""
+        state, [(history, key)] = self._consistent(folder, ("history",), locked=locked)
+        return self._merged_history(folder, state, history, key)
+
+    def logical_metrics(self, folder: Path, *, locked: bool) -> Doc | None:
+        """The metrics with every journaled message counted (without parsing the history file)."""
+        state, [(metrics, key)] = self._consistent(folder, ("metrics",), locked=locked)
+        return self._merged_metrics(folder, state, metrics, key)
+
+    def logical(self, folder: Path, *, locked: bool) -> tuple[Doc | None, Doc | None, list[Doc]]:
+        """(history, metrics, messages trimmed into the archive but not yet written there), read together."""
+        state, [(history, h_key), (metrics, m_key)] = self._consistent(folder, ("history", "metrics"), locked=locked)
+        merged_history, archived = self._merged_history(folder, state, history, h_key)
+        return merged_history, self._merged_metrics(folder, state, metrics, m_key), archived
 
     def forget(self, folder: Path) -> None:
         """Drop everything cached about a folder (after a move or an erase)."""
         self._cache.forget_under(folder)
         with self._mutex:
             self._journals.pop(folder, None)
-        self._merged.pop(folder, None)
+        for kind in ("history", "metrics"):
+            self._merged.pop((folder, kind), None)
 
     def clear(self) -> None:
         self._cache.clear()

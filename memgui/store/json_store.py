@@ -110,7 +110,43 @@ class JsonMemoryStore(MemoryStore):
                     cipher = keyring.cipher_from_settings(self.layout, section, self.config.ENCRYPTION_KEY)
                 self.files.codec = Codec(cipher)
                 self._pending_encryption = False
+        self._sweep_root()
         self._root_ready = True
+
+    def _sweep_root(self) -> None:
+        """At this process's first write: remove what killed writers left in DATA_DIR itself (temporary files of
+        the index and the global context and their backups, staging folders of half-made users), each under the
+        lock that covers it; a busy lock is skipped, as its holder is alive."""
+        owners: dict[Path, tuple[fileio.Lock, list[Path]]] = {}
+        for place in (self.root, self.layout.backups):
+            try:
+                entries = [e for e in os.scandir(place) if fileio.is_temp_name(e.name)]
+            except FileNotFoundError:
+                continue
+            for entry in entries:
+                name = entry.name[1:]
+                if name.startswith(f"{self.layout.index.name}."):
+                    lock = self._lock(self.layout.index_lock, "the users index")
+                elif name.startswith(f"{self.layout.global_context.name}."):
+                    lock = self._lock(self.layout.global_lock, "the global context")
+                elif place == self.root and entry.is_dir(follow_symlinks=False):
+                    folder = name[: -len(fileio.TMP_SUFFIX)].rsplit(".", 1)[0]
+                    lock = self._lock(self.layout.user_lock(folder), f"the folder {folder!r}")
+                else:
+                    continue
+                owners.setdefault(lock._path, (lock, []))[1].append(Path(entry.path))
+        for lock, paths in owners.values():
+            if not lock.try_acquire():
+                continue
+            try:
+                for path in paths:
+                    if path.is_dir():
+                        shutil.rmtree(path, ignore_errors=True)
+                    else:
+                        with contextlib.suppress(FileNotFoundError):
+                            path.unlink()
+            finally:
+                lock.release()
 
     def _lock(self, path: Path, what: str) -> fileio.Lock:
         lock = self._locks.get(path)
@@ -129,9 +165,9 @@ class JsonMemoryStore(MemoryStore):
     def _read_doc(self, user_id: str, kind: DocKind) -> Doc | None:
         folder = self.layout.user_dir(user_id)
         if kind == "history":
-            return self.files.logical(folder, locked=False)[0]
+            return self.files.logical_history(folder, locked=False)[0]
         if kind == "metrics":
-            metrics = self.files.logical(folder, locked=False)[1]
+            metrics = self.files.logical_metrics(folder, locked=False)
             return None if metrics is None else public_metrics(metrics)
         return self.files.load_doc(folder, kind)
 
@@ -141,7 +177,7 @@ class JsonMemoryStore(MemoryStore):
             return self.files.load_log(folder, log_kind)
         # The messages trimmed but not yet archived first, then the file: a materialization in between moves
         # them into the file (read after it), never out of both views.
-        pending = self.files.logical(folder, locked=False)[2]
+        pending = self.files.logical_history(folder, locked=False)[1]
         entries = self.files.load_log(folder, log_kind)
         if pending:
             seen = {message_id(e) for e in entries}
@@ -214,8 +250,9 @@ class JsonMemoryStore(MemoryStore):
     def _prepare(self, folder: Path) -> None:
         """Under the user's lock: clear what a killed writer left (temp files, unfinished records)."""
         if folder not in self._prepared:
-            fileio.remove_stale_temps(folder)
-            fileio.remove_stale_temps(self.layout.user_meta(folder))
+            for place in (folder, self.layout.user_meta(folder), self.layout.user_backups(folder)):
+                fileio.remove_stale_temps(place)
+            self._register(folder.name)  # a user found only as a folder is listed again, as the older code did
             self._prepared.add(folder)
         journal = self.files.journal(folder)
         state = journal.read()
@@ -250,19 +287,30 @@ class JsonMemoryStore(MemoryStore):
         self._clean[txn.folder] = journal.state.key
 
     def _commit_bulk(self, txn: JsonUserTxn) -> None:
-        """Many messages at once (an import): straight into the files, synced, without journal lines."""
+        """Many messages at once (an import): straight into the files, synced, without journal lines.
+
+        Order matters for a kill in between: first the stored messages the import pushes out of the history
+        go to the archive (as any materialization does: a repeat is recognised by the archive's last id),
+        then the new history, then the new messages that are already too old for it, then the metrics. A
+        kill at any point leaves every earlier message exactly once and the metrics at most trailing.
+        """
         folder = txn.folder
         self._materialize(folder)
-        history, archived = bulk_append(self.files.load_doc(folder, "history"), txn.messages,
-                                        self.config.MAX_MESSAGES, self.config.ARCHIVE_TRIMMED)
-        if archived:
-            self.files.append_log(folder, "archive", archived, durable=self.durable)
+        old = self.files.load_doc(folder, "history")
+        history, archived = bulk_append(old, txn.messages, self.config.MAX_MESSAGES, self.config.ARCHIVE_TRIMMED)
+        stored = len(old["messages"]) if old else 0
+        if archived[:stored]:
+            self.files.append_log(folder, "archive", archived[:stored], durable=self.durable,
+                                  window=self._archive_window)
         seq = self.files.journal(folder).state.last_seq + 1
         metrics = count_messages(self.files.load_doc(folder, "metrics") or {}, txn.messages, self.default_zone)
         # Consume the seq in the journal before the files claim it: killed in between, the next message
         # would otherwise get the same seq and be skipped by every reader as already in the files.
         self.files.journal(folder).reset(seq, durable=self.durable)
         self.files.put_doc(folder, "history", {**history, SEQ_KEY: seq}, durable=self.durable)
+        if archived[stored:]:
+            self.files.append_log(folder, "archive", archived[stored:], durable=self.durable,
+                                  window=self._archive_window)
         self.files.put_doc(folder, "metrics", {**metrics, SEQ_KEY: seq}, durable=self.durable)
         self._checkpoint(folder, seq)
         self._clean[folder] = self.files.journal(folder).state.key
@@ -319,7 +367,7 @@ class JsonMemoryStore(MemoryStore):
         if state.messages:
             history, metrics, archived = self.files.logical(folder, locked=True)
             if archived:
-                self.files.append_log(folder, "archive", archived)
+                self.files.append_log(folder, "archive", archived, window=self._archive_window)
             assert history is not None and metrics is not None
             self.files.put_doc(folder, "history", history, durable=False)
             self.files.put_doc(folder, "metrics", metrics, durable=False)
@@ -329,6 +377,11 @@ class JsonMemoryStore(MemoryStore):
         if self.durable:
             self.files.sync_folder(folder)
         self.files.journal(folder).reset(base, durable=self.durable)
+
+    @property
+    def _archive_window(self) -> int:
+        """How far back in an archive a batch appended by a killed writer can lie (see JsonFiles.append_log)."""
+        return max(self.config.MAX_MESSAGES, 100) + MATERIALIZE_EVERY
 
     def _quiet_for(self, folder: Path) -> float:
         """Seconds since the user's journal last changed."""
@@ -362,22 +415,44 @@ class JsonMemoryStore(MemoryStore):
                 txn.append("archive", archived)
         for kind, doc in txn.staged.items():  # encode first: bad input raises before anything is made
             self.codec.encode_doc(doc, txn.folder / USER_FILES[kind])
-        if is_hashed_folder(txn.folder.name):
-            id_file = self.layout.user_id_file(txn.folder)
-            id_file.parent.mkdir(parents=True, exist_ok=True)
-            self.files.put(id_file, {"user_id": txn.user_id}, durable=self.durable)
-        else:
-            txn.folder.mkdir(exist_ok=True)
-        for log_kind, entries in txn.replaced.items():
-            self.files.replace_log(txn.folder, log_kind, entries, durable=self.durable)
-        for log_kind, entries in txn.appends.items():
-            self.files.append_log(txn.folder, log_kind, entries, durable=self.durable)
-        for kind, doc in txn.staged.items():
-            self.files.put_doc(txn.folder, kind, doc, durable=self.durable)
+        # Built in a dot-named staging folder and renamed into place: a user appears whole or not at all, so a
+        # writer killed half-way never leaves a folder that no id maps to or that lacks its files.
+        self._remove_staging(txn.folder.name)
+        staging = fileio.temp_name(txn.folder)
+        staging.mkdir()
+        try:
+            if is_hashed_folder(txn.folder.name):
+                id_file = self.layout.user_id_file(staging)
+                id_file.parent.mkdir()
+                self.files.put(id_file, {"user_id": txn.user_id}, durable=self.durable)
+            for log_kind, entries in txn.replaced.items():
+                self.files.replace_log(staging, log_kind, entries, durable=self.durable)
+            for log_kind, entries in txn.appends.items():
+                self.files.append_log(staging, log_kind, entries, durable=self.durable)
+            for kind, doc in txn.staged.items():
+                self.files.put_doc(staging, kind, doc, durable=self.durable)
+            if self.durable:
+                fileio.fsync_dir(staging)
+            fileio.rename_into_place(staging, txn.folder)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        finally:
+            self.files.forget(staging)
         if self.durable:
-            fileio.fsync_dir(txn.folder)
             fileio.fsync_dir(self.root)
         self._register(txn.folder.name)
+
+    def _remove_staging(self, folder: str) -> None:
+        """Under the user's lock: remove staging folders a creation killed half-way left behind."""
+        try:
+            entries = list(os.scandir(self.root))
+        except FileNotFoundError:
+            return
+        for entry in entries:
+            if entry.name.startswith(f".{folder}.") and fileio.is_temp_name(entry.name) and entry.is_dir(
+                    follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
 
     def _refuse_case_twin(self, folder: str, user_id: str) -> None:
         """On a case-insensitive file system two ids differing only by case would share a folder."""
