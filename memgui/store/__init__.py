@@ -20,6 +20,7 @@ from memgui.store.factory import (
     get_memory_store,
     initialize,
     register_backend,
+    reset,
 )
 from memgui.store.json_store import JsonMemoryStore
 from memgui.store.memory_backend import InMemoryStore
@@ -52,4 +53,5 @@ __all__ = [
     "get_memory_store",
     "initialize",
     "register_backend",
+    "reset",
 ]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import shutil
 import threading
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from memgui.store.base import MemoryStore
@@ -14,6 +17,7 @@ BackendFactory = Callable[[StoreConfig], MemoryStore]
 _BACKENDS: dict[str, BackendFactory] = {}
 _current: MemoryStore | None = None
 _mutex = threading.Lock()
+log = logging.getLogger(__name__)
 
 
 def register_backend(name: str, factory: BackendFactory) -> None:
@@ -25,10 +29,21 @@ def available_backends() -> list[str]:
     return sorted(_BACKENDS)
 
 
-def create_memory_store(config: StoreConfig | Mapping[str, Any] | None = None) -> MemoryStore:
-    """A new store of the backend ``STORAGE_BACKEND`` names (config from the environment by default)."""
+def create_memory_store(config: StoreConfig | Mapping[str, Any] | None = None, **older: Any) -> MemoryStore:
+    """A new store of the backend ``STORAGE_BACKEND`` names (config from the environment by default).
+
+    The older factory took ``storage={"message_history_limit": n}``; that keyword is still understood.
+    """
     if not isinstance(config, StoreConfig):
         config = build_config(config)
+    storage = older.pop("storage", None)
+    if older:
+        raise ConfigError(", ".join(sorted(older)), "unknown argument of create_memory_store")
+    if storage is not None:
+        if not isinstance(storage, Mapping):
+            raise ConfigError("storage", f"expected a dict, got {type(storage).__name__}")
+        if "message_history_limit" in storage:
+            config = config.replace(MAX_MESSAGES=storage["message_history_limit"])
     factory = _BACKENDS.get(config.STORAGE_BACKEND)
     if factory is None:
         raise ConfigError("STORAGE_BACKEND", f"unknown backend {config.STORAGE_BACKEND!r}; "
@@ -54,6 +69,21 @@ def get_memory_store() -> MemoryStore:
         if _current is None:
             _current = create_memory_store(build_config())
         return _current
+
+
+def reset(keep_data: bool = False) -> None:
+    """Older API: drop the process-wide store; unless ``keep_data``, delete its whole DATA_DIR, as the older
+    ``memory_management.reset()`` did (tests of deployments call it between runs)."""
+    global _current
+    with _mutex:
+        store, _current = _current, None
+    if store is None:
+        return
+    store.close()
+    root = getattr(store, "root", None)
+    if not keep_data and root is not None and Path(root).is_dir():
+        log.warning("reset(keep_data=False): deleting %s, as the older API did", root)
+        shutil.rmtree(root)
 
 
 def _register_builtin() -> None:

@@ -50,15 +50,32 @@ _LOG_KINDS: dict[str, LogKind] = {name: kind for kind, name in USER_LOGS.items()
 class JsonMemoryStore(MemoryStore):
     """The memory store as JSON files in ``DATA_DIR`` (see README "On disk")."""
 
-    def __init__(self, config: StoreConfig | Mapping[str, Any] | str | os.PathLike[str] | None = None) -> None:
+    def __init__(self, config: StoreConfig | Mapping[str, Any] | str | os.PathLike[str] | int | None = None, *,
+                 message_history_limit: int | None = None,
+                 user_data_path: str | os.PathLike[str] | None = None) -> None:
+        """A store over ``config`` (a StoreConfig, overrides, or a DATA_DIR path; default: the environment).
+
+        The older constructor's ``JsonMemoryStore(message_history_limit=100)`` followed by
+        ``initialize(user_data_path=...)`` works too: the limit becomes MAX_MESSAGES, the path DATA_DIR.
+        """
+        if isinstance(config, bool):
+            raise ConfigError("MAX_MESSAGES", f"expected a number of messages, got {config!r}")
+        if isinstance(config, int):  # JsonMemoryStore(100), the older form
+            config, message_history_limit = None, config
         if isinstance(config, (str, os.PathLike)):
             config = build_config({"DATA_DIR": os.fspath(config)})
         elif config is None or isinstance(config, Mapping):
             config = build_config(config)
-        super().__init__(config)
-        self.root = Path(config.DATA_DIR).absolute()
+        older = {key: value for key, value in (("MAX_MESSAGES", message_history_limit),
+                                                ("DATA_DIR", user_data_path)) if value is not None}
+        super().__init__(config.replace(**older) if older else config)
+        self._open_root()
+
+    def _open_root(self) -> None:
+        """(Re)build everything that depends on DATA_DIR; nothing is read or written."""
+        self.root = Path(self.config.DATA_DIR).absolute()
         self.layout = Layout(self.root)
-        self.durable = config.DURABLE_WRITES
+        self.durable = self.config.DURABLE_WRITES
         self._locks: dict[Path, fileio.Lock] = {}
         self._prepared: set[Path] = set()
         self._pending_encryption = False
@@ -67,6 +84,16 @@ class JsonMemoryStore(MemoryStore):
         self._clean: dict[Path, Any] = {}  # journal keys known to need no recovery
         self.files = JsonFiles(self.layout, Codec(self._open_cipher()), self._count_message)
         self._materializer = Materializer(self._materialize_if_idle, self._quiet_for)
+
+    @property
+    def user_data_path(self) -> str:
+        """The older name of DATA_DIR."""
+        return str(self.root)
+
+    @property
+    def message_history_limit(self) -> int:
+        """The older name of MAX_MESSAGES."""
+        return self.config.MAX_MESSAGES
 
     # -- encryption and the folder itself -----------------------------------------------------------
     def _open_cipher(self) -> Any:
@@ -558,9 +585,12 @@ class JsonMemoryStore(MemoryStore):
 
     # -- lifecycle ----------------------------------------------------------------------------------
     def initialize(self, user_data_path: str | os.PathLike[str] | None = None) -> bool:
+        """Create DATA_DIR. ``user_data_path`` (the older API) points the store at that folder first, as the
+        older ``initialize(user_data_path=...)`` did."""
         if user_data_path is not None and Path(user_data_path).absolute() != self.root:
-            raise ConfigError("DATA_DIR", f"initialize(user_data_path={os.fspath(user_data_path)!r}) names "
-                                          f"another folder than this store's {str(self.root)!r}; set DATA_DIR")
+            self._materializer.flush()
+            self.config = self.config.replace(DATA_DIR=os.fspath(user_data_path))
+            self._open_root()
         self._ensure_root()
         return True
 

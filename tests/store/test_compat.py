@@ -249,10 +249,30 @@ def test_initialize_and_cleanup_methods(store: JsonMemoryStore, data_dir: Path) 
     assert len(store.get_recent_messages(USER)) == 1
 
 
-def test_initialize_with_another_folder_is_refused(store: JsonMemoryStore, tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="DATA_DIR"):
-        store.initialize(user_data_path=str(tmp_path / "elsewhere"))
-    assert not (tmp_path / "elsewhere").exists()
+def test_initialize_with_another_folder_points_the_store_there(store: JsonMemoryStore, tmp_path: Path) -> None:
+    """The older ``initialize(user_data_path=...)`` chose the folder; it still does."""
+    store.store_message(USER, "in the first folder")
+    store.close()
+    elsewhere = tmp_path / "elsewhere"
+    assert store.initialize(user_data_path=str(elsewhere)) is True
+    assert elsewhere.is_dir() and store.user_data_path == str(elsewhere)
+    assert store.get_all_users() == []
+    store.store_message(USER, "in the second folder")
+    assert [m["content"] for m in store.get_recent_messages(USER)] == ["in the second folder"]
+
+
+def test_the_older_factory_call_sequence(tmp_path: Path) -> None:
+    """memory_store_factory.py of the older project: JsonMemoryStore(message_history_limit=...), then
+    initialize(user_data_path=...)."""
+    store = JsonMemoryStore(message_history_limit=3)
+    assert store.message_history_limit == 3
+    assert store.initialize(user_data_path=str(tmp_path / "user_data")) is True
+    for i in range(5):
+        store.store_message(USER, f"m{i}")
+    assert [m["content"] for m in store.get_recent_messages(USER)] == ["m2", "m3", "m4"]
+    assert (tmp_path / "user_data" / "users_index.json").is_file()
+    with pytest.raises(ConfigError, match="MAX_MESSAGES"):
+        JsonMemoryStore(message_history_limit=-1)
 
 
 def test_the_older_test_scripts_call_sequence(fresh_global: Path, tmp_path: Path) -> None:
@@ -336,3 +356,21 @@ def test_the_older_demo_sequence_writes_the_demo_fixture(
             expected.pop("interaction_dates")
             assert len(written["interaction_dates"]) == 1
         _contains(written, expected, name)
+
+
+def test_the_older_factory_keyword_and_reset(fresh_global: Path, tmp_path: Path) -> None:
+    """create_memory_store(storage={"message_history_limit": n}) and reset(keep_data=...) of the older package."""
+    from memgui.store import create_memory_store, reset
+
+    store = create_memory_store({"DATA_DIR": str(tmp_path / "d")}, storage={"message_history_limit": 2})
+    assert store.config.MAX_MESSAGES == 2
+    with pytest.raises(ConfigError, match="colour"):
+        create_memory_store({"DATA_DIR": str(tmp_path / "d")}, colour="blue")
+    initialize({"DATA_DIR": str(tmp_path / "kept")})
+    get_memory_store().store_message(USER, "hello")
+    reset(keep_data=True)
+    assert (tmp_path / "kept").is_dir()
+    initialize({"DATA_DIR": str(tmp_path / "kept")})
+    assert get_memory_store().get_recent_messages(USER)[0]["content"] == "hello"
+    reset()
+    assert not (tmp_path / "kept").exists()
