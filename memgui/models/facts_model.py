@@ -69,6 +69,10 @@ class FactsModel(KeyedTableModel):
                 return f"added {row.added or 'at an unknown time'} by {row.added_by or 'unknown'}\n" \
                        f"changed {row.changed or '-'} by {row.changed_by or '-'}"
             if column == COL_SOURCE:
+                if row.source_message_id:
+                    return f"From message {row.source_message_id}"
+                if row.context_message_id:
+                    return f"Added after message {row.context_message_id} (the newest at the time)"
                 return row.source
         if role == FILTER_ROLE:
             return f"{row.category}\n{row.text}".casefold()

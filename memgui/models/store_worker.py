@@ -106,7 +106,7 @@ def load_details(store: MemoryStore, user_id: str) -> UserDetails:
 def _fact_row(record: dict[str, Any], zone: tzinfo, default: tzinfo) -> FactRow:
     source = record.get("source_message_id")
     context = record.get("context_message_id")
-    where = f"message {source}" if source else (f"after message {context}" if context else "")
+    where = f"message {_short(source)}" if source else (f"after {_short(context)}" if context else "")
     moment = local_moment(record.get("added_at"), zone, default)
     return FactRow(
         id=str(record.get("id")), category=str(record["category"]), text=str(record["text"]),
@@ -128,6 +128,12 @@ def load_versions(store: MemoryStore, user_id: str, fact_id: str) -> list[Versio
     """One fact's version history, times in the user's zone, newest first."""
     zone = store.user_zone(user_id)
     return version_rows(store.get_fact_versions(user_id, fact_id), zone, store.default_zone)
+
+
+def _short(message_id: object) -> str:
+    """A message id as a column shows it (the tooltip and the details panel give it whole)."""
+    text = str(message_id)
+    return text if len(text) <= 10 else f"{text[:8]}…"
 
 
 def _text(value: Any) -> str:

@@ -44,6 +44,17 @@ def plain_label(text: str, parent: QWidget, *, name: str = "") -> QLabel:
     return label
 
 
+def info_list(parent: QWidget, lines: Sequence[str], name: str = "previewList") -> QListWidget:
+    """A list of plain-text lines to read (nothing to select in it)."""
+    widget = QListWidget(parent)
+    widget.setObjectName(name)
+    widget.setWordWrap(True)
+    widget.setSelectionMode(QListWidget.SelectionMode.NoSelection)
+    widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    widget.addItems(list(lines))
+    return widget
+
+
 class PreviewDialog(QDialog):
     """A question with the list of what will happen (one plain-text line each), and a button that says it."""
 
@@ -54,11 +65,8 @@ class PreviewDialog(QDialog):
         self.setWindowTitle(title)
         self.setMinimumWidth(460)
         self.text = plain_label(text, self, name="previewText")
-        self.list = QListWidget(self)
-        self.list.setObjectName("previewList")
-        self.list.addItems(list(lines))
+        self.list = info_list(self, lines)
         self.list.setVisible(bool(lines))
-        self.list.setWordWrap(True)
         buttons = QDialogButtonBox(self)
         self.ok = buttons.addButton(ok_text, QDialogButtonBox.ButtonRole.AcceptRole)
         if cancel:
@@ -96,9 +104,7 @@ class MoveDialog(QDialog):
         line = self.combo.lineEdit()
         assert line is not None
         line.setPlaceholderText("a category (pick one or type a new one)")
-        self.list = QListWidget(self)
-        self.list.setObjectName("previewList")
-        self.list.setWordWrap(True)
+        self.list = info_list(self, ())
         buttons = QDialogButtonBox(self)
         self.ok: QPushButton = buttons.addButton("Move", QDialogButtonBox.ButtonRole.AcceptRole)
         buttons.addButton(QDialogButtonBox.StandardButton.Cancel)

@@ -19,7 +19,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from memgui.models.fact_history_model import COL_BY, COL_CHANGE, COL_WHEN, FactHistoryModel, VersionRow, word_diff
+from memgui.models.fact_history_model import (
+    ACTIONS,
+    COL_BY,
+    COL_CHANGE,
+    COL_WHEN,
+    FactHistoryModel,
+    VersionRow,
+    word_diff,
+)
 from memgui.models.facts_model import FactRow
 from memgui.models.roles import ROW_ROLE
 from memgui.views.dialogs import plain_label
@@ -79,7 +87,8 @@ class FactDetails(QWidget):
         self.diff.setReadOnly(True)
         self.diff.setAcceptRichText(False)
         self.diff.setPlaceholderText("Select a version to see what it changed.")
-        self.diff.setMaximumHeight(70)
+        self.diff.setMinimumHeight(60)
+        self.history_view.setMinimumHeight(70)
         self.restore_button = QPushButton("Restore this version", self)
         self.restore_button.setObjectName("restoreVersionButton")
         self.restore_button.setToolTip("Make the fact what it was after this change (undo with Ctrl+Z)")
@@ -90,8 +99,8 @@ class FactDetails(QWidget):
         heading.addWidget(self.history_note, 1)
         heading.addWidget(self.restore_button)
         right.addLayout(heading)
-        right.addWidget(self.history_view, 1)
-        right.addWidget(self.diff)
+        right.addWidget(self.history_view, 3)
+        right.addWidget(self.diff, 2)
 
         self.placeholder = plain_label("Select a fact to see where it came from and how it changed.", self,
                                        name="emptyNote")
@@ -137,9 +146,9 @@ class FactDetails(QWidget):
         if fact.source_message_id:
             self.source.setText(f"message {fact.source_message_id}")
         elif fact.context_message_id:
-            self.source.setText(f"added after message {fact.context_message_id} (the newest at the time)")
+            self.source.setText(f"the conversation, after message {fact.context_message_id} (its newest then)")
         else:
-            self.source.setText("unknown (no message recorded)")
+            self.source.setText("unknown: no message was recorded")
         self.show_message_button.setEnabled(fact.message_id is not None)
         self._update_restore()
 
@@ -200,7 +209,8 @@ class FactDetails(QWidget):
         bold = QTextCharFormat()
         bold.setFontWeight(QFont.Weight.DemiBold)
         before, after = version.before, version.after
-        cursor.insertText(f"{version.when}, {version.by or 'unknown'}: {version.summary()}\n", bold)
+        verb = ACTIONS.get(version.action, version.action)
+        cursor.insertText(f"{version.when} · {version.by or 'unknown'} · {verb}\n", bold)
         if before and after and before[0] != after[0]:
             cursor.insertText("category: ", plain)
             cursor.insertText(before[0], removed)

@@ -86,7 +86,7 @@ class FactsPane(DetailPane):
         view.setItemDelegateForColumn(COL_CATEGORY, CategoryDelegate(model.categories, view))
         header = view.horizontalHeader()
         header.setSectionResizeMode(COL_TEXT, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((COL_CATEGORY, 120), (COL_ADDED, 130), (COL_BY, 80), (COL_SOURCE, 170)):
+        for column, width in ((COL_CATEGORY, 120), (COL_ADDED, 125), (COL_BY, 75), (COL_SOURCE, 135)):
             header.resizeSection(column, width)
         self._build_bar()
         self.details = FactDetails(self)

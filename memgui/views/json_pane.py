@@ -36,8 +36,8 @@ class JsonPane(DetailPane):
         self.delete_button = QPushButton("Delete", self)
         self.delete_button.setObjectName("deleteKeyButton")
         self.delete_button.setToolTip("Delete the selected value (Del); Ctrl+Z brings it back")
-        hint = plain_label("Double-click a value to change it: text stays text, anything else is JSON.", self,
-                           name="editHint")
+        hint = plain_label("Double-click a value to change it", self, name="editHint")
+        hint.setToolTip("Text stays text; numbers, true/false, null, lists and objects are typed as JSON")
         bar.addWidget(self.add_button)
         bar.addWidget(self.edit_button)
         bar.addWidget(self.delete_button)

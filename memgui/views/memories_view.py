@@ -59,6 +59,10 @@ class MemoriesPane(DetailPane):
                   context=Qt.ShortcutContext.WidgetShortcut)
         model.modelReset.connect(self._refresh_types)
         model.rowsInserted.connect(self._refresh_types)
+        view.selectionModel().selectionChanged.connect(self._update_buttons)
+        model.modelReset.connect(self._update_buttons)
+        model.rowsRemoved.connect(self._update_buttons)
+        self._update_buttons()
 
     def set_editor(self, editor: EditController) -> None:
         self.editor = editor
@@ -67,6 +71,12 @@ class MemoriesPane(DetailPane):
     def selected_memories(self) -> list[MemoryRow]:
         rows = sorted(self.table.selectionModel().selectedRows(), key=lambda i: i.row())
         return [r for r in (i.data(ROW_ROLE) for i in rows) if isinstance(r, MemoryRow)]
+
+    @Slot()
+    def _update_buttons(self) -> None:
+        count = len(self.selected_memories())
+        self.delete_button.setEnabled(count > 0)
+        self.delete_button.setText(f"Delete {count}" if count > 1 else "Delete")
 
     @Slot()
     def _refresh_types(self) -> None:

@@ -11,14 +11,13 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QLineEdit,
-    QListWidget,
     QRadioButton,
     QVBoxLayout,
     QWidget,
 )
 
 from memgui.store import EraseReport, ImportPlan
-from memgui.views.dialogs import PreviewDialog, plain_label
+from memgui.views.dialogs import PreviewDialog, info_list, plain_label
 
 CHOICES = {
     "merge": "Merge: add what is missing, keep what is there (a field both have keeps the stored value)",
@@ -58,9 +57,7 @@ class ImportDialog(QDialog):
             layout.addWidget(button)
             button.toggled.connect(self._show_plan)
         layout.addWidget(plain_label("What will change:", self))
-        self.changes = QListWidget(self)
-        self.changes.setObjectName("importChanges")
-        self.changes.setWordWrap(True)
+        self.changes = info_list(self, (), "importChanges")
         layout.addWidget(self.changes, 1)
         box = QDialogButtonBox(self)
         self.ok = box.addButton("Import", QDialogButtonBox.ButtonRole.AcceptRole)
@@ -99,14 +96,14 @@ class EraseDialog(QDialog):
         self.setMinimumWidth(480)
         self.user_id = user_id
         layout = QVBoxLayout(self)
+        layout.addWidget(plain_label(f"Forget {user_id}?", self, name="dialogTitle"))
         layout.addWidget(plain_label(
-            f"Forget {user_id!r}: every byte stored for this user is removed from the store, and a check then "
+            "Every byte stored for this user is removed from the store, and a check then "
             "verifies that nothing is left. This cannot be undone: export the user first to keep a copy.",
             self, name="eraseText"))
         if what:
-            items = QListWidget(self)
-            items.addItems(list(what))
-            items.setMaximumHeight(140)
+            items = info_list(self, what, "eraseWhat")
+            items.setMaximumHeight(110)
             layout.addWidget(items)
         layout.addWidget(plain_label("Type the user id to confirm:", self))
         self.confirm_edit = QLineEdit(self)
