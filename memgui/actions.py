@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu
 
-from memgui.models.edit_commands import Conflict, EditController
+from memgui.models.edit_commands import Conflict, EditCommand, EditController
 from memgui.models.edits import GLOBAL_SCOPE
 from memgui.models.fact_history_model import VersionRow
 from memgui.models.store_worker import global_entries, load_details, summarize
@@ -119,6 +119,7 @@ class WindowActions(QObject):
     def _connect(self) -> None:
         w = self.window
         stack = self.editor.stack
+        stack.indexChanged.connect(self._update_undo_texts)
         stack.undoTextChanged.connect(self._update_undo_texts)
         stack.redoTextChanged.connect(self._update_undo_texts)
         stack.canUndoChanged.connect(self._update_undo_texts)
@@ -142,11 +143,22 @@ class WindowActions(QObject):
     @Slot()
     def _update_undo_texts(self) -> None:
         stack = self.editor.stack
-        undo, redo = stack.undoText(), stack.redoText()
+        undo = self._step_text(stack.index() - 1)
+        redo = self._step_text(stack.index())
         self.undo_action.setText(f"&Undo {undo}" if undo else "&Undo")
         self.redo_action.setText(f"&Redo {redo}" if redo else "&Redo")
         self.undo_action.setEnabled(not self.read_only and stack.canUndo())
         self.redo_action.setEnabled(not self.read_only and stack.canRedo())
+
+    def _step_text(self, index: int) -> str:
+        """What step ``index`` of the undo stack did, naming the user when it is not the one shown."""
+        stack = self.editor.stack
+        if not 0 <= index < stack.count():
+            return ""
+        command = stack.command(index)
+        text = stack.text(index)
+        scope = command.forward.scope if isinstance(command, EditCommand) else GLOBAL_SCOPE
+        return f"{text} ({scope})" if scope not in (GLOBAL_SCOPE, self.editor.user_id) else text
 
     def _update_actions(self) -> None:
         has_user = bool(self.editor.user_id)
@@ -161,7 +173,13 @@ class WindowActions(QObject):
     # -- following the window --------------------------------------------------------------------------
     @Slot(str)
     def _on_current_user(self, user_id: str) -> None:
+        """Edits go to the user shown; a message about another user's edit goes away with them."""
         self.editor.user_id = user_id
+        conflict = self.editor.conflict
+        if conflict is not None and conflict.scope not in (GLOBAL_SCOPE, user_id):
+            self.editor.dismiss()
+        if self.banner.kind == "refusal":
+            self.banner.clear()
         self._update_actions()
 
     def set_store(self, store: MemoryStore) -> None:

@@ -88,8 +88,10 @@ class FactAdd(Edit):
         if not store.add_user_fact(self.scope, self.text, self.category, by="admin"):
             raise ConflictError(f"{quote(self.text)} is already a fact in {quote(self.category)}: it was "
                                 "added meanwhile")
-        record = next(r for r in store.get_fact_records(self.scope)
-                      if (r["category"], r["text"]) == (self.category, self.text))
+        record = next((r for r in store.get_fact_records(self.scope)
+                       if (r["category"], r["text"]) == (self.category, self.text)), None)
+        if record is None:  # another process removed it in the instant between the two calls
+            raise ConflictError(f"{quote(self.text)} was removed again right after it was added.")
         return FactRemove(self.scope, self.category, self.text, str(record["id"]), label=self.label)
 
     def rebased(self, store: MemoryStore) -> Edit | None:
@@ -148,7 +150,9 @@ class FactRemove(Edit):
     def apply(self, store: MemoryStore) -> Edit:
         record = store.remove_user_fact(self.scope, self.category, self.text, by="admin")
         versions = store.get_fact_versions(self.scope, str(record["id"]))
-        removal = next(v for v in reversed(versions) if v.get("action") == "remove")
+        removal = next((v for v in reversed(versions) if v.get("action") == "remove"), None)
+        if removal is None:
+            raise MemoryStoreError(f"the removal of {quote(self.text)} was not recorded: it cannot be undone")
         return FactRestore(self.scope, str(removal["id"]), self.category, self.text, str(record["id"]),
                            label=self.label)
 

@@ -152,6 +152,15 @@ def _locate(store: MemoryStore, user_id: str, memory_type: str, index: int,
     raise ConflictError(f"memory {index} of {memory_type!r} of {user_id!r} changed since it was read")
 
 
+def _entry_at(store: MemoryStore, user_id: str, memory_type: str, index: int) -> dict[str, Any]:
+    """The memory just written at ``index`` (``ConflictError`` if another process removed it meanwhile)."""
+    entries = store.get_permanent_memories(user_id, memory_type)
+    if not 0 <= index < len(entries):
+        raise ConflictError(f"memory {index} of {memory_type!r} was removed right after it was written")
+    entry: dict[str, Any] = entries[index]
+    return entry
+
+
 class MemoryUpdate(Edit):
     """Change the content of memory ``index`` of ``memory_type``, shown as ``expected``."""
 
@@ -168,7 +177,7 @@ class MemoryUpdate(Edit):
         index, entry = _locate(store, self.scope, self.memory_type, self.index, self.expected)
         store.update_permanent_memory(self.scope, index, self.memory_type, {"content": self.content},
                                       expected=entry)
-        now = store.get_permanent_memories(self.scope, self.memory_type)[index]
+        now = _entry_at(store, self.scope, self.memory_type, index)
         return MemoryUpdate(self.scope, self.memory_type, index, now, self.expected.get("content"),
                             label=self.label)
 
@@ -203,13 +212,15 @@ class MemoryAdd(Edit):
         require_user(store, self.scope)
         store.store_permanent_memory(self.scope, self.content, self.memory_type)
         entries = store.get_permanent_memories(self.scope, self.memory_type)
-        index = max(i for i, e in enumerate(entries) if e.get("content") == self.content)
+        index = max((i for i, e in enumerate(entries) if e.get("content") == self.content), default=-1)
+        if index < 0:
+            raise ConflictError(f"the memory {any_value(self.content)} was removed again right after it was added")
         if self.original:
             extra = {k: v for k, v in self.original.items() if k not in ("content", "updated_at")}
             if extra:
                 store.update_permanent_memory(self.scope, index, self.memory_type, extra, expected=entries[index])
-                entries = store.get_permanent_memories(self.scope, self.memory_type)
-        return MemoryDelete(self.scope, self.memory_type, index, entries[index], label=self.label)
+        return MemoryDelete(self.scope, self.memory_type, index, _entry_at(store, self.scope, self.memory_type, index),
+                            label=self.label)
 
 
 class MemoryDelete(Edit):

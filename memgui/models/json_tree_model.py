@@ -139,7 +139,9 @@ class JsonTreeModel(QAbstractItemModel):
         node = self._node(index)
         if self.editor is None or isinstance(node.value, (dict, list)):
             return False
-        text = str(value) if value is not None else ""
+        if not isinstance(value, str):  # a JSON value already (a caller other than the delegate)
+            return value == node.value or self.editor.submit(self.edit_at(node, value))
+        text = value
         if text == node.text():
             return True
         try:

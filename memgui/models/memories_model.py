@@ -73,7 +73,10 @@ class MemoriesModel(KeyedTableModel):
         row: MemoryRow = self._rows[index.row()]
         if row.entry is None:
             return False
-        text = str(value) if value is not None else ""
+        if not isinstance(value, str):  # a JSON value already (a caller other than the delegate)
+            return value == row.entry.get("content") or self.editor.submit(
+                MemoryUpdate(self.editor.user_id, row.memory_type, row.index, row.entry, value))
+        text = value
         if text == row.content:
             return True
         old = row.entry.get("content")

@@ -221,7 +221,7 @@ class FactsPane(DetailPane):
         """Add the fact typed in the bar (checked first: not empty, not already there)."""
         if self.editor is None:
             return
-        category, text = self.category_input.currentText().strip(), self.text_input.text()
+        category, text = self.category_input.currentText().strip(), self.text_input.text().strip()
         problem = self.model.problem(category, text)
         if problem is not None and self.editor.can_edit():
             self.editor.refused.emit(f"Not added: {problem}")

@@ -92,7 +92,7 @@ class MemoriesPane(DetailPane):
         if self.editor is None:
             return
         memory_type = self.type_input.currentText().strip()
-        if self.editor.submit(MemoryAdd(self.editor.user_id, memory_type, self.text_input.text())):
+        if self.editor.submit(MemoryAdd(self.editor.user_id, memory_type, self.text_input.text().strip())):
             self.text_input.clear()
 
     @Slot()

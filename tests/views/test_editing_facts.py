@@ -251,3 +251,20 @@ def test_edit_menu_and_shortcuts(window: MainWindow, demo: JsonMemoryStore, qtbo
     qtbot.keyClick(window.facts_pane.table, Qt.Key.Key_Z,
                    Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     assert "Collects rare stamps" in v1_categories(_root(demo), UID)["hobbies"]
+
+
+def test_undo_of_another_users_edit_names_them(window: MainWindow, demo: JsonMemoryStore, qtbot: Any) -> None:
+    root = _root(demo)
+    before = v1_categories(root, UID)
+    index = fact_index(window, "Collects stamps")
+    assert index.model().setData(index, "Collects coins")
+    index = fact_index(window, "Collects coins")
+    assert not index.model().setData(index, "")  # a refusal shown for bruno...
+    assert window.edit_banner.isVisible()
+    select(window, qtbot, "dmitri", "facts")
+    assert not window.edit_banner.isVisible()  # ...goes away with him
+    actions = window.window_actions
+    assert actions.undo_action.text() == "&Undo Change fact “Collects stamps” (bruno)"
+    _undo(window)
+    assert v1_categories(root, UID) == before
+    assert actions.redo_action.text() == "&Redo Change fact “Collects stamps” (bruno)"
