@@ -5,6 +5,8 @@ Undo is checked the same way."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -149,3 +151,21 @@ def test_global_context_and_memory_conflicts(window: MainWindow, demo: JsonMemor
     assert memories.setData(memories.index(row, COL_CONTENT), "First met on a Wednesday")
     stored = v1_doc(root, UID, "permanent_memories.json")["memories"]["milestones"]
     assert [m["content"] for m in stored] == ["First met on a Wednesday"]
+
+
+def test_a_change_by_another_process(window: MainWindow, demo: JsonMemoryStore) -> None:
+    """The same, with the change made by a separate Python process through the store."""
+    root = Path(demo.root)
+    index = fact_index(window, "Plays the cello")
+    script = ("import sys; from memgui.store import JsonMemoryStore, build_config; "
+              "s = JsonMemoryStore(build_config({'DATA_DIR': sys.argv[1]}, environ={})); "
+              "s.update_user_fact('bruno', 'hobbies', 'Plays the cello', 'Plays the cello at night', by='assistant'); "
+              "s.close()")
+    subprocess.run([sys.executable, "-c", script, str(root)], check=True, timeout=60)
+    assert not index.model().setData(index, "Plays the drums")
+    assert "Plays the cello at night" in v1_categories(root, UID)["hobbies"]
+    assert "Plays the drums" not in v1_categories(root, UID)["hobbies"]
+    assert "“Plays the cello at night”" in window.edit_banner.text.text()
+    window.edit_banner.reapply_button.click()
+    assert "Plays the drums" in v1_categories(root, UID)["hobbies"]
+    assert "Plays the cello at night" not in v1_categories(root, UID)["hobbies"]
