@@ -16,7 +16,7 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QHeaderView,
@@ -37,6 +37,8 @@ from memgui.models.roles import ROW_ROLE, SORT_ROLE
 from memgui.views.detail_pane import DetailPane
 from memgui.views.dialogs import Dialogs
 from memgui.views.fact_details import FactDetails
+
+NARROW_WIDTH = 700
 
 
 class CategoryDelegate(QStyledItemDelegate):
@@ -109,13 +111,23 @@ class FactsPane(DetailPane):
         self.details.restore_requested.connect(self.restore_version)
         self.set_editable(False)
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """On a narrow pane the fact text keeps its room: "By" and "From" hide (the details panel below
+        shows both for the selected fact)."""
+        super().resizeEvent(event)
+        narrow = event.size().width() < NARROW_WIDTH
+        header = self.table.horizontalHeader()
+        for column in (COL_BY, COL_SOURCE):
+            if header.isSectionHidden(column) != narrow:
+                header.setSectionHidden(column, narrow)
+
     def _build_bar(self) -> None:
         bar = self.add_edit_bar()
         self.category_input = QComboBox(self)
         self.category_input.setObjectName("factCategoryInput")
         self.category_input.setEditable(True)
         self.category_input.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.category_input.setMinimumWidth(140)
+        self.category_input.setMinimumWidth(110)
         self.category_input.setToolTip("The new fact's category: pick one or type a new one")
         line = self.category_input.lineEdit()
         assert line is not None
