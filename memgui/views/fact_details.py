@@ -191,7 +191,7 @@ class FactDetails(QWidget):
         self._update_restore()
 
     def _update_restore(self) -> None:
-        version = self.selected_version() if hasattr(self, "history_view") else None
+        version = self.selected_version()
         current = (self.fact.category, self.fact.text) if self.fact else None
         self.restore_button.setEnabled(self.editable and version is not None and version.state is not None
                                        and version.state != current)
