@@ -66,9 +66,11 @@ class MigrationReport:
                 f"done, {self.temps_removed} temporary file(s) removed")
 
 
-def encrypt_store(root: Path | str, passphrase: str, *, lock_timeout: float = 10.0) -> MigrationReport:
+def encrypt_store(root: Path | str, passphrase: str, *, lock_timeout: float = 10.0,
+                  durable: bool = True) -> MigrationReport:
     """Encrypt every file of the plain store at ``root`` with a new data key under ``passphrase``; resumes an
-    interrupted run (same passphrase). ``EncryptionError`` if the store is already encrypted."""
+    interrupted run (same passphrase). ``EncryptionError`` if the store is already encrypted. ``durable``
+    False skips the fsync of each converted file (tests: a killed process loses nothing the OS holds)."""
     if not passphrase:
         raise EncryptionError("a passphrase is needed to encrypt a store")
     layout = Layout(Path(root).absolute())
@@ -89,13 +91,13 @@ def encrypt_store(root: Path | str, passphrase: str, *, lock_timeout: float = 10
             raise EncryptionError(f"{layout.root} is in the middle of a key rotation: run rotate-key again")
         else:
             raise EncryptionError(f"{layout.root} is already encrypted")
-    _convert_all(layout, cipher, lock_timeout, report)
+    _convert_all(layout, cipher, lock_timeout, report, durable)
     _finish(layout, lock_timeout, cipher.current)
     return report
 
 
 def rotate_key(root: Path | str, passphrase: str, new_passphrase: str, *,
-               lock_timeout: float = 10.0) -> MigrationReport:
+               lock_timeout: float = 10.0, durable: bool = True) -> MigrationReport:
     """Re-encrypt every file of the encrypted store at ``root`` with a new data key wrapped by
     ``new_passphrase`` (which may equal ``passphrase``). An interrupted rotation is resumed with either
     passphrase."""
@@ -127,7 +129,7 @@ def rotate_key(root: Path | str, passphrase: str, new_passphrase: str, *,
                            "current": new_id, "migration": {"kind": "rotate", "from": old.current}}
             _write_settings(layout, {**settings, "encryption": new_section})
             cipher = Cipher(keys, new_id)
-    _convert_all(layout, cipher, lock_timeout, report)
+    _convert_all(layout, cipher, lock_timeout, report, durable)
     _finish(layout, lock_timeout, cipher.current)
     return report
 
@@ -198,25 +200,25 @@ def _finish(layout: Layout, timeout: float, current: str) -> None:
 
 
 # -- files -------------------------------------------------------------------------------------------
-def _convert_all(layout: Layout, cipher: Cipher, timeout: float, report: MigrationReport) -> None:
+def _convert_all(layout: Layout, cipher: Cipher, timeout: float, report: MigrationReport, durable: bool) -> None:
     root = layout.root
     for entry in sorted(os.scandir(root), key=lambda e: e.name):
         if entry.is_dir(follow_symlinks=False) and is_user_folder_name(entry.name):
             lock = fileio.Lock(layout.user_lock(entry.name), timeout, f"user folder {entry.name!r}")
             with lock.held():
                 for path in _walk(Path(entry.path)):
-                    _convert(path, cipher, report, quarantined=False)
+                    _convert(path, cipher, report, durable, quarantined=False)
     for name, lock_path in ((INDEX_FILE, layout.index_lock), (GLOBAL_FILE, layout.global_lock)):
         with fileio.Lock(lock_path, timeout, name).held():
             for path in (root / name, layout.backups / name):
-                _convert(path, cipher, report, quarantined=False)
+                _convert(path, cipher, report, durable, quarantined=False)
             for temp in root.glob(f".{name}.*{fileio.TMP_SUFFIX}"):
                 _remove_temp(temp, report)
             for temp in layout.backups.glob(f".{name}.*{fileio.TMP_SUFFIX}"):
                 _remove_temp(temp, report)
     with fileio.Lock(layout.index_lock, timeout, "the quarantine").held():
         for path in _walk(layout.quarantine):
-            _convert(path, cipher, report, quarantined=True)
+            _convert(path, cipher, report, durable, quarantined=True)
 
 
 def _walk(top: Path) -> Iterator[Path]:
@@ -235,7 +237,7 @@ def _remove_temp(path: Path, report: MigrationReport) -> None:
         pass
 
 
-def _convert(path: Path, cipher: Cipher, report: MigrationReport, *, quarantined: bool) -> None:
+def _convert(path: Path, cipher: Cipher, report: MigrationReport, durable: bool, *, quarantined: bool) -> None:
     """Rewrite one file sealed with the current key, if it is not already."""
     if fileio.is_temp_name(path.name):
         _remove_temp(path, report)
@@ -267,7 +269,7 @@ def _convert(path: Path, cipher: Cipher, report: MigrationReport, *, quarantined
         if not quarantined:
             parse_json(plain, path)
         new = cipher.seal(plain.rstrip(b"\n") if not quarantined else plain, name)
-    fileio.atomic_write(path, new, durable=True)
+    fileio.atomic_write(path, new, durable=durable)
     report.converted += 1
 
 

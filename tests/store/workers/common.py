@@ -99,3 +99,31 @@ def finish(proc: subprocess.Popen[str], timeout: float) -> str:
 
 def json_lines(text: str) -> list[Any]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+class ForkServer:
+    """The test side of ``forkserver.py``: send a command, get its reply (with a deadline, never a hang)."""
+
+    def __init__(self) -> None:
+        self.proc = spawn("forkserver.py", stdin=subprocess.PIPE)
+
+    def request(self, command: dict[str, Any], timeout: float = 60) -> dict[str, Any]:
+        import select
+
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(json.dumps(command) + "\n")
+        self.proc.stdin.flush()
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        if not ready:
+            self.proc.kill()
+            raise AssertionError(f"fork server gave no answer in {timeout} s to {command['op']}")
+        line = self.proc.stdout.readline()
+        if not line:
+            raise AssertionError(f"fork server died: {self.proc.stderr.read() if self.proc.stderr else ''}")
+        reply: dict[str, Any] = json.loads(line)
+        return reply
+
+    def close(self) -> str:
+        """Stop the server; returns its children's stderr."""
+        _, err = self.proc.communicate(input="", timeout=30)
+        return err
