@@ -37,8 +37,10 @@ class JsonUserTxn(UserTxn):
         if not self.exists:
             return None
         if kind in ("history", "metrics"):
-            history, metrics, _ = self.files.logical(self.folder, locked=True)
-            doc = history if kind == "history" else metrics
+            if kind == "history":
+                doc = self.files.logical_history(self.folder, locked=True)[0]
+            else:
+                doc = self.files.logical_metrics(self.folder, locked=True)
             return None if doc is None else {k: v for k, v in doc.items() if k != SEQ_KEY}
         return self.files.load_doc(self.folder, kind)
 
@@ -59,7 +61,7 @@ class JsonUserTxn(UserTxn):
         elif self.exists:
             committed = self.files.load_log(self.folder, log)
             if log == "archive":
-                committed = [*committed, *self.files.logical(self.folder, locked=True)[2]]
+                committed = [*committed, *self.files.logical_history(self.folder, locked=True)[1]]
         return [*committed, *self.appends.get(log, [])]
 
     def append_message(self, message: Doc, day: date) -> None:
