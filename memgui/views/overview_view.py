@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -63,6 +64,7 @@ class OverviewView(QWidget):
         self.setObjectName("overviewView")
         self._store = store
         self.overview: StoreOverview | None = None
+        self._stale = True  # computed on the next show (or refresh)
         self.loader = ActivityLoader(self)
         self.loader.ready.connect(self._on_ready)
         self.loader.failed.connect(self._on_failed)
@@ -143,14 +145,24 @@ class OverviewView(QWidget):
 
     @store.setter
     def store(self, store: MemoryStore) -> None:
-        """Another store (File > Open): drop what is computing and compute the new store's overview."""
+        """Another store (File > Open): drop what is computing; the new store's overview is computed now if
+        the pane shows, else when it is next shown."""
         self.loader.cancel()
         self._store = store
-        self.refresh()
+        self._stale = True
+        if self.isVisible():
+            self.refresh()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Computed when first shown, so a window can add the pane without driving it."""
+        super().showEvent(event)
+        if self._stale:
+            self.refresh()
 
     @Slot()
     def refresh(self) -> None:
         """Compute the overview again (what is on screen stays until the new result arrives)."""
+        self._stale = False
         self.error.hide()
         self.loader.submit(functools.partial(compute_overview, self.store, type(self).clock()))
 

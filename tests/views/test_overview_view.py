@@ -8,7 +8,8 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor, QPalette, QShowEvent
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from memgui.store import JsonMemoryStore, build_config
@@ -54,6 +55,16 @@ def refreshed(qtbot: QtBot, view: OverviewView) -> OverviewView:
     with qtbot.waitSignal(view.updated, timeout=15_000):
         view.refresh()
     return view
+
+
+def test_computed_on_first_show_only(qtbot: QtBot, store: JsonMemoryStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    view = make_view(qtbot, store, monkeypatch)
+    assert not view.loader.busy and view.overview is None
+    with qtbot.waitSignal(view.updated, timeout=15_000):
+        QApplication.sendEvent(view, QShowEvent())
+    ticket = view.loader.ticket
+    QApplication.sendEvent(view, QShowEvent())  # shown again: nothing changed, nothing computed
+    assert view.loader.ticket == ticket and view.overview is not None
 
 
 def test_breaks_today_in_each_users_zone(qtbot: QtBot, store: JsonMemoryStore,
@@ -129,14 +140,16 @@ def test_palettes(qtbot: QtBot, store: JsonMemoryStore, monkeypatch: pytest.Monk
     assert QColor(bars.opts["brush"]) == view.top_chart.theme.primary
 
 
-def test_another_store_is_computed_at_once(qtbot: QtBot, store: JsonMemoryStore, tmp_path: Path,
+def test_computed_when_shown_and_for_another_store(qtbot: QtBot, store: JsonMemoryStore, tmp_path: Path,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     view = refreshed(qtbot, make_view(qtbot, store, monkeypatch))
     other = JsonMemoryStore(build_config({"DATA_DIR": tmp_path / "other", "DEFAULT_TIMEZONE": "UTC"}, environ={}))
     try:
         other.add_message("solo", "user", "hi", timestamp="2025-06-14T10:00:00+00:00")
+        view.store = other  # hidden: computed when next shown
+        assert not view.loader.busy
         with qtbot.waitSignal(view.updated, timeout=15_000):
-            view.store = other
+            QApplication.sendEvent(view, QShowEvent())
         assert view.breaking_user_ids() == ["solo"] and view.subheading.text().startswith("1 user ·")
     finally:
         view.loader.wait(5_000)
