@@ -76,7 +76,8 @@ class WindowActions(QObject):
         file_menu.addAction(self._action("&Open folder…", w.choose_folder, QKeySequence.StandardKey.Open))
         self.recent_menu = file_menu.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(w._fill_recent)
-        file_menu.addAction(self._action("Re&load", w.reload, QKeySequence.StandardKey.Refresh))
+        file_menu.addAction(self._action("Re&load", w.reload, "Ctrl+R",
+                                         tip="Read the whole store again (F5, View > Refresh, looks for changes)"))
         file_menu.addSeparator()
         self.export_menu = QMenu("&Export user", file_menu)
         self.export_actions: dict[str, QAction] = {}
@@ -112,7 +113,7 @@ class WindowActions(QObject):
         for action in (self.new_fact_action, self.delete_action, self.move_action, self.json_action):
             edit_menu.addAction(action)
 
-        view_menu = w.menuBar().addMenu("&View")
+        view_menu = self.view_menu = w.menuBar().addMenu("&View")
         view_menu.addAction(self._action("&Filter users", w.users_pane.focus_filter, QKeySequence.StandardKey.Find))
         view_menu.addAction(self._action("Find in &conversation", w._focus_find, "Ctrl+Shift+F"))
 

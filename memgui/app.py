@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from memgui.actions import WindowActions
+from memgui.live_refresh import LiveRefresh
 from memgui.models.conversation_model import ConversationModel
 from memgui.models.conversation_worker import ConversationWorker
 from memgui.models.facts_model import FactsModel
@@ -92,6 +93,8 @@ class MainWindow(QMainWindow):
         self.global_model = GlobalContextModel(self)
         self._build()
         self._connect()
+        self.live = LiveRefresh(self)  # the window follows changes on disk (memgui/live_refresh.py)
+        self.live.start(store)
         if tab:
             self.show_tab(tab)
         self.state.restore(self)
@@ -251,6 +254,7 @@ class MainWindow(QMainWindow):
         if generation != self._generation:
             return
         self._global_done = True
+        entries = self.live.guard_global(entries)
         if entries is not None and self.global_model.entries():
             self.global_model.apply_entries(entries)
         else:
@@ -295,7 +299,7 @@ class MainWindow(QMainWindow):
     def _on_user_loaded(self, generation: int, details: UserDetails) -> None:
         if generation != self._generation or details.user_id != self._shown_user:
             return
-        self._show_details(details)
+        self._show_details(self.live.guard_details(details))
         self._user_done = True
         self._check_loaded()
 
@@ -380,6 +384,7 @@ class MainWindow(QMainWindow):
         old = self.store
         self.store = store
         self.window_actions.set_store(store)
+        self.live.start(store)  # before the first read of the new store
         self._set_store.emit(store)  # queued: each worker switches in its own thread, before the next request
         if hasattr(self.metrics_view, "store"):
             self.metrics_view.store = store
@@ -409,6 +414,7 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop the workers (idempotent); the window stays on screen."""
         self.conversation_model.set_user(None)
+        self.live.stop()
         self.store_thread.stop()
         self.conversation_thread.stop()
         self.window_actions.transfer.stop()

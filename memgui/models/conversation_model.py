@@ -52,6 +52,7 @@ class ConversationModel(QAbstractTableModel):
         self.user_id = ""
         self.zone = ""
         self.is_loading = False
+        self._refresh_wanted = False  # a refresh asked for while loading: sent once the index is complete
         self._open.connect(worker.open)
         self._fetch.connect(worker.fetch)
         self._search.connect(worker.search)
@@ -127,6 +128,7 @@ class ConversationModel(QAbstractTableModel):
         self.user_id = user_id or ""
         self.endResetModel()
         self.is_loading = bool(user_id)
+        self._refresh_wanted = False
         self._open.emit(self._generation, self.user_id)
         if user_id:
             self.loading.emit(0, 1)
@@ -150,8 +152,13 @@ class ConversationModel(QAbstractTableModel):
         return self._token
 
     def refresh(self) -> None:
-        """Take in messages written since the conversation was opened (rows appended at the end)."""
-        if not self.is_loading and self.user_id:
+        """Take in messages written since the conversation was opened (rows appended at the end). While it
+        is still loading, the refresh is sent once it is done: what was read first may be stale by then."""
+        if not self.user_id:
+            return
+        if self.is_loading:
+            self._refresh_wanted = True
+        else:
             self._refresh.emit(self._generation)
 
     # -- answers -------------------------------------------------------------------------------------
@@ -188,6 +195,9 @@ class ConversationModel(QAbstractTableModel):
             self._count += added
             self.endInsertRows()
         self.is_loading = False
+        if self._refresh_wanted:
+            self._refresh_wanted = False
+            self._refresh.emit(self._generation)
         self.loading.emit(0, 0)
 
     @Slot(int, int, object)

@@ -148,6 +148,8 @@ class StoreWorker(JobWorker):
     user_loaded = Signal(int, object)  # generation, UserDetails
     global_loaded = Signal(int, object, str)  # generation, entries or None, error text
     versions_loaded = Signal(str, str, object, str)  # user id, fact id, [VersionRow] or None, error text
+    users_relisted = Signal(int, object, object)  # generation, [user id] now, [UserSummary] of ids not known
+    summary_loaded = Signal(int, str, object)  # generation, user id, UserSummary (None: the user is gone)
 
     def __init__(self, store: MemoryStore) -> None:
         super().__init__()
@@ -156,7 +158,8 @@ class StoreWorker(JobWorker):
     @Slot(object)
     def set_store(self, store: MemoryStore) -> None:
         """Read ``store`` from now on (another folder was opened); running jobs are dropped."""
-        for name in ("users", "user", "global", "versions"):
+        live = [n for n in self._jobs if n == "relist" or n.startswith("summary:")]
+        for name in ("users", "user", "global", "versions", *live):
             self.cancel_job(name)
         self.store = store
 
@@ -212,4 +215,39 @@ class StoreWorker(JobWorker):
             self.versions_loaded.emit(user_id, fact_id, None, str(exc))
         else:
             self.versions_loaded.emit(user_id, fact_id, rows, "")
+        yield
+
+    # -- live refresh (memgui/live_refresh.py): what changed on disk, read again --------------------------
+    @Slot(int, object)
+    def relist_users(self, generation: int, known: frozenset[str]) -> None:
+        """The user ids on disk now, and the summaries of those not in ``known`` (users that appeared)."""
+        self.start_job("relist", self._relist_users(generation, known))
+
+    def _relist_users(self, generation: int, known: frozenset[str]) -> Job:
+        try:
+            ids = self.store.get_all_users()
+        except MemoryStoreError as exc:
+            self.failed.emit(str(exc))
+            return
+        yield
+        now = datetime.now(timezone.utc)
+        new = [uid for uid in ids if uid not in known]
+        summaries: list[UserSummary] = []
+        for start in range(0, len(new), USERS_PER_STEP):
+            summaries.extend(summarize(self.store, uid, now) for uid in new[start : start + USERS_PER_STEP])
+            yield
+        self.users_relisted.emit(generation, ids, summaries)
+
+    @Slot(int, str)
+    def load_summary(self, generation: int, user_id: str) -> None:
+        """One user's row again; a newer request for the same user replaces one not yet answered."""
+        self.start_job(f"summary:{user_id}", self._load_summary(generation, user_id))
+
+    def _load_summary(self, generation: int, user_id: str) -> Job:
+        try:
+            exists = self.store.user_exists(user_id)
+        except MemoryStoreError:
+            exists = False
+        summary = summarize(self.store, user_id, datetime.now(timezone.utc)) if exists else None
+        self.summary_loaded.emit(generation, user_id, summary)
         yield

@@ -47,6 +47,12 @@ class EditBanner(QFrame):
         """The data changed since it was shown: nothing was written; offer reload and reapply."""
         self._show("conflict", f"Not saved — it changed since it was shown. {message}\nNothing was overwritten.")
 
+    def show_changed_while_editing(self, message: str) -> None:
+        """What an open editor edits changed on disk (live refresh): the editor stays open with the admin's
+        text, and nothing is written until they choose."""
+        self._show("conflict", f"{message}\nYour edit is still open: Reload drops it and shows what is stored "
+                               "now; Reapply saves it on top.")
+
     def show_refusal(self, message: str) -> None:
         self._show("refusal", message)
 

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QPushButton, QTreeView, QWidget
 
 from memgui.models.edit_commands import EditController
 from memgui.models.edits import quote
-from memgui.models.json_tree_model import JsonTreeModel, Node
+from memgui.models.json_tree_model import JsonTreeModel, Node, replaced
 from memgui.store import ABSENT
 from memgui.views.detail_pane import DetailPane
 from memgui.views.dialogs import NO_VALUE, Dialogs, plain_label
@@ -83,10 +83,13 @@ class JsonPane(DetailPane):
         node = self.selected_node()
         if self.editor is None or node is None:
             return
-        name = ".".join(str(step) for step in [self.model.top_node(node).key, *self.model.path(node)])
+        top, path = self.model.top_node(node), self.model.path(node)
+        shown = top.value  # live refresh may replace it in the tree while the dialog is open: expect this one
+        name = ".".join(str(step) for step in [top.key, *path])
         answer = Dialogs.edit_json(self, f"Edit {name}", name, node.value, key_editable=False)
         if answer is not None:
-            self.editor.submit(self.model.edit_at(node, answer[1]))
+            value = replaced(shown, path, answer[1]) if path else answer[1]
+            self.editor.submit(self.model.make_edit(top.key, value, shown))
 
     @Slot()
     def delete_selected(self) -> None:

@@ -44,8 +44,20 @@ def run(store: JsonMemoryStore, command: dict[str, Any]) -> dict[str, Any]:
         store.erase_user(user)
     elif op == "rename_user":
         store.rename_user(user, command["new"])
+    elif op == "add_messages":  # count messages in one transaction
+        prefix = command.get("prefix", "message")
+        store.add_messages(user, [{"role": "user", "content": f"{prefix} {i}"} for i in range(command["count"])])
     elif op == "add_fact":
         store.add_user_fact(user, command["text"], command.get("category", "general"))
+    elif op == "update_fact":
+        store.update_user_fact(user, command["category"], command["text"], command["new"], by="assistant")
+    elif op == "set_profile":
+        store.set_profile_field(user, command["key"], command["value"])
+    elif op == "store_memory":
+        store.store_permanent_memory(user, command["content"], command.get("type", "general"))
+    elif op == "update_memory":
+        store.update_permanent_memory(user, command["index"], command.get("type", "general"),
+                                      {"content": command["content"]})
     elif op == "set_global":
         store.set_global_context(command["key"], command["value"])
     elif op == "flush":
