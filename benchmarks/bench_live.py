@@ -1,16 +1,22 @@
-"""Live refresh figures: how fast an external write reaches the watcher, how bursts coalesce, idle cost.
+"""Live refresh figures, with a real ``MainWindow`` offscreen following a writer process.
 
     python benchmarks/bench_live.py [--quick] [--users N] [--writes N] [--idle SECONDS]
 
-A writer process (this script with ``--writer``) calls ``add_message`` and records ``time.time()`` right
-after each call returns; this process runs a ``StoreWatcher`` and records when ``userChanged`` arrives (one
-machine, one clock). Printed: latency p50/p95 over the writes (target p95 < 300 ms), reloads per burst of
-100 writes in 100 ms, and the CPU time of this process while idle (target < 1 % of one core).
+A writer process (this script with ``--writer``) calls ``add_message`` for the user selected in the window
+and records ``time.time()`` right before and right after each call (one machine, one clock). This process
+records when the watcher's ``userChanged`` arrives and when the conversation model has the row. Printed:
+
+- latency from a write's return until the watcher signal, and until the model shows it: p50/p95 over the
+  writes (target p95 < 300 ms);
+- per burst of 100 writes in 100 ms: the reloads of the window (one per ``userChanged``: the user's row,
+  panes and conversation are read again) and the time until the model holds all 100;
+- CPU time of this process, worker threads included, while idle with the window open (target < 1 % of one core).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import random
@@ -19,17 +25,20 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QCoreApplication, QObject, QTimer, Slot
+from PySide6.QtCore import QCoreApplication, QModelIndex, QObject, QSettings, QTimer, Slot
+from PySide6.QtWidgets import QApplication
 
-from memgui.models.watcher import StoreWatcher
+from memgui.app import MainWindow
 from memgui.store import JsonMemoryStore, build_config
 
 ACTIVE = "active_user"
+BURST = 100
 
 
 def open_store(data_dir: Path, durable: bool) -> JsonMemoryStore:
@@ -38,11 +47,11 @@ def open_store(data_dir: Path, durable: bool) -> JsonMemoryStore:
 
 
 def make_users(data_dir: Path, count: int) -> None:
-    """``count`` idle users written straight in format v1 (the store's create path rewrites the index
-    each time, which is needlessly slow for a benchmark's setup)."""
+    """``count`` idle users and the active one (a message each), written straight in format v1 (the store's
+    create path rewrites the index each time, which is needlessly slow for a benchmark's setup)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     stamp = "2024-01-01T12:00:00+00:00"
-    names = [f"user{i:05}" for i in range(count)]
+    names = [ACTIVE, *(f"user{i:05}" for i in range(count))]
     for name in names:
         folder = data_dir / name
         folder.mkdir()
@@ -58,56 +67,57 @@ def make_users(data_dir: Path, count: int) -> None:
 
 # -- the writer process ----------------------------------------------------------------------------------
 def writer_main(data_dir: Path, plan: dict[str, Any]) -> None:
-    """Run the plan and print one JSON object: the return time of every write, per phase."""
+    """Run the plan and print one JSON object: (start, return) of every write, per phase."""
     store = open_store(data_dir, durable=True)
     fast = open_store(data_dir, durable=False)  # bursts: 100 synced writes do not fit in 100 ms on most disks
     rng = random.Random(7)
     out: dict[str, Any] = {"single": [], "bursts": []}
-    for user in [ACTIVE, *(f"burst_user{b}" for b in range(plan["bursts"]))]:
-        store.add_message(user, "user", "first message")
-    store.flush()
-    time.sleep(1.0)  # the watcher has seen these users before anything is measured
     for i in range(plan["writes"]):
+        start = time.time()
         store.add_message(ACTIVE, "user", f"message {i}")
-        out["single"].append(time.time())
+        out["single"].append((start, time.time()))
         time.sleep(rng.uniform(0.10, 0.25))  # spaced wider than the debounce: each write measured alone
     for b in range(plan["bursts"]):
         time.sleep(1.5)  # the previous burst and its materialization are over
-        start, times = time.time(), []
-        for i in range(100):
-            due = start + 0.1 * i / 100
+        begin, times = time.time(), []
+        for i in range(BURST):
+            due = begin + 0.1 * i / BURST
             if due > time.time():
                 time.sleep(due - time.time())
-            fast.add_message(f"burst_user{b}", "user", f"burst {i}")
+            fast.add_message(ACTIVE, "user", f"burst {b} {i}")
             times.append(time.time())
-        out["bursts"].append(times)
+        out["bursts"].append((begin, times))
     time.sleep(1.5)
     store.close()
     fast.close()
     print(json.dumps(out), flush=True)
 
 
-# -- the watching process --------------------------------------------------------------------------------
+# -- the window's process --------------------------------------------------------------------------------
 class Recorder(QObject):
-    """Each userChanged with its time; for the measured user, also the newest message the store shows
-    then (a durable write is visible before it returns: the journal line is written, then synced)."""
+    """When the watcher reported the active user, and the conversation's row count after each insert."""
 
-    def __init__(self, watcher: StoreWatcher, store: JsonMemoryStore) -> None:
-        super().__init__(watcher)
-        self.store = store
-        self.events: list[tuple[float, str]] = []
-        self.shown: list[tuple[float, int]] = []
-        watcher.userChanged.connect(self.on_user)
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.model = window.conversation_model
+        self.signals: list[float] = []
+        self.rows: list[tuple[float, int]] = []
+        assert window.live.watcher is not None
+        window.live.watcher.userChanged.connect(self.on_user)
+        self.model.rowsInserted.connect(self.on_rows)
 
     @Slot(str)
     def on_user(self, user_id: str) -> None:
-        now = time.time()
-        self.events.append((now, user_id))
         if user_id == ACTIVE:
-            last = self.store.get_message_history(ACTIVE, limit=1)
-            words = last[0]["content"].split() if last else []
-            if len(words) == 2 and words[0] == "message":
-                self.shown.append((now, int(words[1])))
+            self.signals.append(time.time())
+
+    @Slot(QModelIndex, int, int)
+    def on_rows(self, _parent: QModelIndex, _first: int, _last: int) -> None:
+        self.rows.append((time.time(), self.model.rowCount()))
+
+    def shown_at(self, rows: int, since: float) -> float | None:
+        """When the model first held ``rows`` rows after ``since``."""
+        return next((t for t, n in self.rows if t >= since and n >= rows), None)
 
 
 class Waiter(QObject):
@@ -124,7 +134,17 @@ class Waiter(QObject):
     def check(self) -> None:
         if self.proc.poll() is not None:
             self.timer.stop()
-            QCoreApplication.quit()
+            QCoreApplication.exit(0)  # not quit(): that closes the window, which stops its workers
+
+
+def wait_until(app: QApplication, condition: Callable[[], bool], timeout: float = 300.0) -> float:
+    start = time.perf_counter()
+    while not condition():
+        if time.perf_counter() - start > timeout:
+            raise TimeoutError("benchmark step did not finish")
+        app.processEvents()
+        time.sleep(0.002)
+    return time.perf_counter() - start
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -132,15 +152,74 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
-def latencies(writes: list[float], shown: list[tuple[float, int]]) -> list[float]:
-    """For each write, the time from its return until a signal after which the store shows it (0 when
-    that happened before the call returned)."""
-    out = []
-    for i, returned in enumerate(writes):
-        when = [t for t, newest in shown if newest >= i]
-        if when:
-            out.append(max(0.0, when[0] - returned))
-    return out
+def figure(name: str, values: list[float], total: int) -> str:
+    ms = [v * 1000 for v in values]
+    return (f"{name} over {len(ms)}/{total} writes: p50 {statistics.median(ms):.0f} ms, "
+            f"p95 {percentile(ms, 0.95):.0f} ms, max {max(ms):.0f} ms (target p95 < 300 ms)")
+
+
+def run(app: QApplication, tmp: Path, users: int, plan: dict[str, Any], idle_s: float) -> None:
+    data_dir = tmp / "data"
+    started = time.perf_counter()
+    make_users(data_dir, users)
+    print(f"store: {users} idle users and {ACTIVE} made in {time.perf_counter() - started:.1f} s")
+    store = open_store(data_dir, durable=False)
+    settings = QSettings(str(tmp / "memgui.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(store, settings=settings, select=ACTIVE, tab="conversation")
+    window.resize(1200, 800)
+    window.show()
+    loaded = wait_until(app, lambda: window.is_loaded() and window.live.watcher is not None
+                        and window.live.watcher.is_ready and window.conversation_model.rowCount() == 1)
+    print(f"window loaded and watching: {loaded:.2f} s ({window.users_model.rowCount()} users)")
+    recorder = Recorder(window)
+    base = window.conversation_model.rowCount()
+    proc = subprocess.Popen([sys.executable, __file__, "--writer", str(data_dir), json.dumps(plan)],
+                            stdout=subprocess.PIPE, text=True)
+    Waiter(window, proc)
+    app.exec()
+    assert proc.stdout is not None
+    result = json.loads(proc.stdout.read())
+
+    to_signal, to_model = [], []
+    for i, (begun, returned) in enumerate(result["single"]):
+        signal = next((t for t in recorder.signals if t >= begun), None)
+        shown = recorder.shown_at(base + i + 1, begun)
+        if signal is not None:
+            to_signal.append(max(0.0, signal - returned))
+        if shown is not None:
+            to_model.append(max(0.0, shown - returned))
+    total = len(result["single"])
+    print(figure("latency write -> userChanged", to_signal, total))
+    print(figure("latency write -> conversation model shows it", to_model, total))
+
+    rows = base + total
+    counts = []
+    for b, (begun, times) in enumerate(result["bursts"]):
+        end = result["bursts"][b + 1][0] if b + 1 < len(result["bursts"]) else times[-1] + 1.5
+        reloads = sum(begun <= t < end for t in recorder.signals)
+        inserts = sum(begun <= t < end for t, _n in recorder.rows)
+        rows += BURST
+        shown = recorder.shown_at(rows, begun)
+        counts.append(reloads)
+        last = f"{(shown - times[-1]) * 1000:.0f} ms" if shown is not None else "never"
+        print(f"burst {b}: {BURST} writes in {(times[-1] - times[0]) * 1000:.0f} ms -> {reloads} reloads, "
+              f"{inserts} row inserts; all {BURST} in the model {last} after the last write returned")
+    if counts:
+        print(f"reloads per burst: mean {statistics.mean(counts):.1f}, max {max(counts)} "
+              f"(materialization of the journal included)")
+    wait_until(app, lambda: window.conversation_model.rowCount() >= rows, timeout=10)
+    print(f"conversation rows at the end: {window.conversation_model.rowCount()} (expected {rows}), "
+          f"{window.live.reloads['details']} pane reloads in all")
+
+    cpu, wall = time.process_time(), time.perf_counter()
+    QTimer.singleShot(int(idle_s * 1000), functools.partial(QCoreApplication.exit, 0))
+    app.exec()
+    used, spent = time.process_time() - cpu, time.perf_counter() - wall
+    assert window.isVisible() and window.live.watcher is not None
+    print(f"idle with the window open: {used * 1000:.0f} ms CPU in {spent:.0f} s = {100 * used / spent:.3f} % "
+          f"of one core ({window.users_model.rowCount()} users watched; target < 1 %)")
+    window.close()
+    store.close()
 
 
 def main() -> None:
@@ -156,51 +235,9 @@ def main() -> None:
         return
     plan = {"writes": args.writes or (50 if args.quick else 200), "bursts": 2 if args.quick else 5}
     idle_s = args.idle or (10.0 if args.quick else 60.0)
-
-    app = QCoreApplication(sys.argv[:1])
+    app = QApplication(sys.argv[:1])
     with tempfile.TemporaryDirectory(prefix="bench_live_") as tmp:
-        data_dir = Path(tmp) / "data"
-        started = time.perf_counter()
-        make_users(data_dir, args.users)
-        print(f"store: {args.users} idle users made in {time.perf_counter() - started:.1f} s")
-        store = open_store(data_dir, durable=False)
-        owner = QObject()
-        started, cpu = time.perf_counter(), time.process_time()
-        watcher = StoreWatcher.for_store(store, owner)
-        while not watcher.is_ready:
-            app.processEvents()
-        print(f"watch armed: {time.perf_counter() - started:.2f} s wall, {time.process_time() - cpu:.2f} s CPU "
-              f"({len(watcher.user_ids())} users)")
-        recorder = Recorder(watcher, store)
-        proc = subprocess.Popen([sys.executable, __file__, "--writer", str(data_dir), json.dumps(plan)],
-                                stdout=subprocess.PIPE, text=True)
-        Waiter(owner, proc)
-        app.exec()
-        assert proc.stdout is not None
-        result = json.loads(proc.stdout.read())
-
-        lat = latencies(result["single"], recorder.shown)
-        print(f"latency write -> userChanged over {len(lat)}/{len(result['single'])} writes: "
-              f"p50 {statistics.median(lat) * 1000:.0f} ms, p95 {percentile(lat, 0.95) * 1000:.0f} ms, "
-              f"max {max(lat) * 1000:.0f} ms (target p95 < 300 ms)")
-        counts = []
-        for b, times in enumerate(result["bursts"]):
-            got = [t for t, user in recorder.events if user == f"burst_user{b}"]
-            after = [t for t in got if t >= times[-1]]
-            counts.append(len(got))
-            last = (after[-1] - times[-1]) * 1000 if after else float("nan")
-            print(f"burst {b}: 100 writes in {(times[-1] - times[0]) * 1000:.0f} ms -> {len(got)} userChanged, "
-                  f"the last {last:.0f} ms after the final write (materialization included)")
-        print(f"reloads per burst: mean {statistics.mean(counts):.1f}, max {max(counts)}")
-
-        cpu, wall = time.process_time(), time.perf_counter()
-        QTimer.singleShot(int(idle_s * 1000), app.quit)
-        app.exec()
-        used, spent = time.process_time() - cpu, time.perf_counter() - wall
-        print(f"idle: {used * 1000:.0f} ms CPU in {spent:.0f} s = {100 * used / spent:.3f} % of one core "
-              f"with {len(watcher.user_ids())} users (target < 1 %)")
-        watcher.stop()
-        store.close()
+        run(app, Path(tmp), args.users, plan, idle_s)
 
 
 if __name__ == "__main__":

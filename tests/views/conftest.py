@@ -6,7 +6,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from live_helpers import WAIT_MS, Writer, seed
 from PySide6.QtCore import QSettings
+from pytestqt.qtbot import QtBot
 
 from memgui.app import MainWindow
 from memgui.demo import generate
@@ -37,3 +39,28 @@ def make_window(qtbot: object, settings: QSettings) -> Callable[..., MainWindow]
         return window
 
     return make
+
+
+# -- live refresh: a seeded store, another process writing it, a window following it ------------------------
+@pytest.fixture
+def live_store(data_dir: Path) -> Iterator[JsonMemoryStore]:
+    store = seed(data_dir)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def writer(data_dir: Path, live_store: JsonMemoryStore) -> Iterator[Writer]:
+    proc = Writer(data_dir, "--fast")
+    yield proc
+    proc.close()
+
+
+@pytest.fixture
+def live_window(make_window: Callable[..., MainWindow], live_store: JsonMemoryStore, qtbot: QtBot) -> MainWindow:
+    """A window on ``live_store`` with alice selected, loaded, and its watcher armed."""
+    w = make_window(live_store, select="alice")
+    w.resize(1100, 700)
+    qtbot.waitUntil(lambda: w.live.watcher is not None and w.live.watcher.is_ready and w.is_loaded()
+                    and w.conversation_model.rowCount() == 400, timeout=WAIT_MS)
+    return w

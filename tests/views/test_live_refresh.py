@@ -7,107 +7,40 @@ it, every event the watcher saw before has been handled and its reads asked for.
 
 from __future__ import annotations
 
-import contextlib
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from edit_helpers import fact_index
-from live_helpers import WAIT_MS, Writer, handful, seed
-from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Slot
+from live_helpers import (
+    WAIT_MS,
+    InsertCounter,
+    Writer,
+    handful,
+    last_message,
+    message,
+    no_resets,
+    seed,
+    settle,
+    summary,
+    value,
+)
+from PySide6.QtCore import QTimer
 from PySide6.QtTest import QAbstractItemModelTester
-from PySide6.QtWidgets import QAbstractItemView, QLineEdit
 from pytestqt.qtbot import QtBot
 
 from memgui.app import MainWindow
-from memgui.models.json_tree_model import COL_VALUE, JsonTreeModel
-from memgui.models.memories_model import COL_CONTENT
-from memgui.models.users_model import UserSummary
 from memgui.store import JsonMemoryStore
-from memgui.views.dialogs import Dialogs
 from memgui.views.overview_view import OverviewView
 
-MakeWindow = Callable[..., MainWindow]
+KEY = "live refresh test passphrase"
 
 
 @pytest.fixture
-def seeded(data_dir: Path) -> Iterator[JsonMemoryStore]:
-    store = seed(data_dir)
-    yield store
-    store.close()
-
-
-@pytest.fixture
-def writer(data_dir: Path, seeded: JsonMemoryStore) -> Iterator[Writer]:
-    proc = Writer(data_dir, "--fast")
-    yield proc
-    proc.close()
-
-
-@pytest.fixture
-def window(make_window: MakeWindow, seeded: JsonMemoryStore, qtbot: QtBot) -> MainWindow:
-    w = make_window(seeded, select="alice")
-    w.resize(1100, 700)
-    qtbot.waitUntil(lambda: w.live.watcher is not None and w.live.watcher.is_ready and w.is_loaded()
-                    and w.conversation_model.rowCount() == 400, timeout=WAIT_MS)
-    return w
-
-
-# -- reading the window --------------------------------------------------------------------------------------
-def summary(window: MainWindow, user_id: str) -> UserSummary:
-    found = window.users_model.summary(user_id)
-    assert found is not None, user_id
-    return found
-
-
-def message(window: MainWindow, row: int) -> str | None:
-    """The content of conversation row ``row`` (None while its block is fetched: the fetch is asked for)."""
-    msg = window.conversation_model.message(row)
-    return None if msg is None else msg.content
-
-
-def last_message(window: MainWindow) -> str | None:
-    return message(window, window.conversation_model.rowCount() - 1)
-
-
-def top_index(model: JsonTreeModel, key: str, column: int = COL_VALUE) -> QModelIndex:
-    for row in range(model.rowCount()):
-        if model.index(row, 0).data() == key:
-            return model.index(row, column)
-    raise AssertionError(f"no key {key!r} shown")
-
-
-def value(model: JsonTreeModel, key: str) -> Any:
-    return next((v for k, v, _ in model.entries() if k == key), None)
-
-
-def settle(qtbot: QtBot, window: MainWindow, writer: Writer, n: int) -> None:
-    """Returns once the window handled every change the watcher saw before this call."""
-    writer.call("set_global", key="sentinel", value=n)
-    qtbot.waitUntil(lambda: value(window.global_model, "sentinel") == n, timeout=WAIT_MS)
-
-
-class InsertCounter(QObject):
-    def __init__(self, parent: QObject) -> None:
-        super().__init__(parent)
-        self.calls = 0
-
-    @Slot(QModelIndex, int, int)
-    def count(self, _parent: QModelIndex, _first: int, _last: int) -> None:
-        self.calls += 1
-
-
-@contextlib.contextmanager
-def no_resets(window: MainWindow, qtbot: QtBot) -> Iterator[None]:
-    """Fails if any model of the window is reset inside the block (a diff exists for every change)."""
-    models = (window.users_model, window.conversation_model, window.facts_model, window.memories_model,
-              window.profile_model, window.global_model)
-    with contextlib.ExitStack() as stack:
-        for model in models:
-            stack.enter_context(qtbot.assertNotEmitted(model.modelReset))
-        yield
+def window(live_window: MainWindow) -> MainWindow:
+    return live_window
 
 
 # -- the window follows --------------------------------------------------------------------------------------
@@ -240,6 +173,46 @@ def test_the_idle_window_runs_no_busy_timer(window: MainWindow, qtbot: QtBot) ->
     assert window.live.watcher is not None and window.live.watcher._poll.isActive()
 
 
+def test_another_folder_opened_is_followed_and_the_old_one_no_longer(window: MainWindow, writer: Writer,
+                                                                     tmp_path: Path, qtbot: QtBot) -> None:
+    seed(tmp_path / "other").close()
+    window.open_folder(tmp_path / "other")
+    qtbot.waitUntil(lambda: window.is_loaded() and window.live.watcher is not None and window.live.watcher.is_ready
+                    and window.live.watcher.root == (tmp_path / "other").absolute(), timeout=WAIT_MS)
+    before = Counter(window.live.reloads)
+    writer.call("create_user", user="dave")  # in the folder shown before
+    other = Writer(tmp_path / "other", "--fast")
+    try:
+        other.call("create_user", user="erin")
+        qtbot.waitUntil(lambda: window.users_model.row_of("erin") >= 0, timeout=WAIT_MS)
+        other.call("set_global", key="sentinel", value=1)
+        qtbot.waitUntil(lambda: value(window.global_model, "sentinel") == 1, timeout=WAIT_MS)
+    finally:
+        other.close()
+    assert window.users_model.row_of("dave") < 0
+    assert (window.live.reloads - before)["users"] == 1
+
+
+def test_an_encrypted_store_is_followed(make_window: Callable[..., MainWindow], tmp_path: Path,
+                                        qtbot: QtBot) -> None:
+    store = seed(tmp_path / "secret", KEY)
+    try:
+        window = make_window(store, select="alice")
+        qtbot.waitUntil(lambda: window.live.watcher is not None and window.live.watcher.is_ready
+                        and window.conversation_model.rowCount() == 400, timeout=WAIT_MS)
+        other = Writer(tmp_path / "secret", "--fast", "--key", KEY)
+        try:
+            other.call("add_message", user="alice", content="whispered")
+            other.call("add_fact", user="alice", text="keeps secrets")
+            qtbot.waitUntil(lambda: last_message(window) == "whispered"
+                            and "keeps secrets" in [r.text for r in window.facts_model.rows], timeout=WAIT_MS)
+        finally:
+            other.close()
+        assert b"whispered" not in b"".join(p.read_bytes() for p in (tmp_path / "secret").rglob("*") if p.is_file())
+    finally:
+        store.close()
+
+
 # -- charts ----------------------------------------------------------------------------------------------------
 def test_metrics_follow_while_their_tab_shows_and_when_it_shows_again(window: MainWindow, writer: Writer,
                                                                        qtbot: QtBot) -> None:
@@ -260,9 +233,9 @@ def test_metrics_follow_while_their_tab_shows_and_when_it_shows_again(window: Ma
     assert metrics.activity.message_count == 402
 
 
-def test_the_overview_follows_while_it_shows(window: MainWindow, seeded: JsonMemoryStore, writer: Writer,
+def test_the_overview_follows_while_it_shows(window: MainWindow, live_store: JsonMemoryStore, writer: Writer,
                                              qtbot: QtBot) -> None:
-    overview = OverviewView(seeded, window.tabs)
+    overview = OverviewView(live_store, window.tabs)
     window.tabs.addTab(overview, "Overview")
     with qtbot.waitSignal(overview.updated, timeout=WAIT_MS):
         window.show_tab("overview")
@@ -275,126 +248,6 @@ def test_the_overview_follows_while_it_shows(window: MainWindow, seeded: JsonMem
     assert counts()["carol"] == 5
     writer.call("add_messages", user="carol", count=3)
     qtbot.waitUntil(lambda: counts()["carol"] == 8, timeout=WAIT_MS)
-
-
-# -- an editor open on what changes ----------------------------------------------------------------------------
-EDITS = {  # tab: (what the other process writes, the value it leaves, the old value)
-    "facts": ({"op": "update_fact", "category": "general", "text": "likes tea", "new": "likes green tea"},
-              "likes green tea", "likes tea"),
-    "memories": ({"op": "update_memory", "type": "milestones", "index": 0, "content": "met on a Wednesday"},
-                 "met on a Wednesday", "met on a Tuesday"),
-    "profile": ({"op": "set_profile", "key": "city", "value": "Paris"}, "Paris", "Lyon"),
-    "global": ({"op": "set_global", "key": "motd", "value": "changed"}, "changed", "hello"),
-}
-
-
-def open_editor(window: MainWindow, tab: str) -> tuple[QAbstractItemView, QPersistentModelIndex, QLineEdit]:
-    """Open an in-place editor on the record ``EDITS[tab]`` changes, with the admin's text typed in it."""
-    assert window.show_tab(tab)
-    if tab == "facts":
-        view: QAbstractItemView = window.facts_pane.table
-        index = fact_index(window, "likes tea")
-    elif tab == "memories":
-        view = window.memories_pane.table
-        row = next(i for i, r in enumerate(window.memories_model.rows) if r.content == "met on a Tuesday")
-        index = window.memories_model.index(row, COL_CONTENT)
-    elif tab == "profile":
-        view, index = window.profile_pane.tree, top_index(window.profile_model, "city")
-    else:
-        view, index = window.global_pane.tree, top_index(window.global_model, "motd")
-    view.setCurrentIndex(index)
-    view.edit(index)
-    editor = view.indexWidget(index)
-    assert isinstance(editor, QLineEdit)
-    editor.setText("typed by the admin")
-    return view, QPersistentModelIndex(index), editor
-
-
-def stored(root: Path, tab: str) -> Any:
-    """The value the record of ``EDITS[tab]`` has on disk, read by a store of its own."""
-    from live_helpers import open_store
-
-    store = open_store(root)
-    try:
-        if tab == "facts":
-            return store.get_user_facts("alice")["general"]
-        if tab == "memories":
-            return store.get_permanent_memories("alice")["milestones"][0]["content"]
-        if tab == "profile":
-            return store.get_user_profile("alice")["city"]
-        return store.get_global_context("motd")
-    finally:
-        store.close()
-
-
-def change_while_editing(window: MainWindow, writer: Writer, qtbot: QtBot, tab: str
-                         ) -> tuple[QAbstractItemView, QPersistentModelIndex, QLineEdit]:
-    view, index, editor = open_editor(window, tab)
-    command, _new, old = EDITS[tab]
-    writer.call(**command, user="alice")
-    banner = window.edit_banner
-    qtbot.waitUntil(lambda: banner.isVisible() and banner.kind == "conflict", timeout=WAIT_MS)
-    assert "while you were editing it" in banner.text.text()
-    assert view.state() == QAbstractItemView.State.EditingState and view.indexWidget(QModelIndex(index)) is editor
-    assert editor.text() == "typed by the admin"
-    assert index.data() == old  # the record stays as it was shown under the editor
-    return view, index, editor
-
-
-@pytest.mark.parametrize("tab", list(EDITS))
-def test_a_record_changed_on_disk_under_an_open_editor_gets_the_banner_then_reload(
-        window: MainWindow, writer: Writer, qtbot: QtBot, data_dir: Path, tab: str) -> None:
-    view, index, _editor = change_while_editing(window, writer, qtbot, tab)
-    new = EDITS[tab][1]
-    window.edit_banner.reload_button.click()
-    qtbot.waitUntil(lambda: view.state() != QAbstractItemView.State.EditingState and index.data() == new,
-                    timeout=WAIT_MS)
-    assert not window.edit_banner.isVisible()
-    on_disk = stored(data_dir, tab)
-    assert (new in on_disk) if tab == "facts" else on_disk == new
-
-
-@pytest.mark.parametrize("tab", ["facts", "global"])
-def test_reapply_saves_the_open_edit_on_top_of_the_change(window: MainWindow, writer: Writer, qtbot: QtBot,
-                                                          data_dir: Path, tab: str) -> None:
-    view, index, _editor = change_while_editing(window, writer, qtbot, tab)
-    window.edit_banner.reapply_button.click()
-    assert view.state() != QAbstractItemView.State.EditingState
-    assert not window.edit_banner.isVisible()
-    on_disk = stored(data_dir, tab)
-    if tab == "facts":
-        assert "typed by the admin" in on_disk and "likes green tea" not in on_disk
-    else:
-        assert on_disk == "typed by the admin"
-    qtbot.waitUntil(lambda: index.data() == "typed by the admin", timeout=WAIT_MS)
-
-
-def test_committing_the_held_edit_overwrites_nothing(window: MainWindow, writer: Writer, qtbot: QtBot,
-                                                     data_dir: Path) -> None:
-    view, index, editor = change_while_editing(window, writer, qtbot, "facts")
-    qtbot.keyClick(editor, Qt.Key.Key_Return)  # the delegate commits on the next event loop turn
-    qtbot.waitUntil(lambda: view.state() != QAbstractItemView.State.EditingState, timeout=WAIT_MS)
-    banner = window.edit_banner
-    assert banner.isVisible() and "Not saved" in banner.text.text()
-    assert "changed meanwhile to “likes green tea”" in banner.text.text()
-    assert stored(data_dir, "facts") == ["likes green tea"]
-    qtbot.waitUntil(lambda: index.data() == "likes green tea", timeout=WAIT_MS)  # released: read again
-
-
-def test_a_value_changed_on_disk_while_its_json_dialog_is_open_is_not_overwritten(
-        window: MainWindow, writer: Writer, qtbot: QtBot, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def dialog(cls: type, *_args: Any, **_kwargs: Any) -> tuple[str, Any]:
-        """The admin types while the other process writes; the window follows meanwhile (as under exec)."""
-        writer.call("set_global", key="motd", value="changed")
-        qtbot.waitUntil(lambda: value(window.global_model, "motd") == "changed", timeout=WAIT_MS)
-        return "motd", "typed by the admin"
-
-    monkeypatch.setattr(Dialogs, "edit_json", classmethod(dialog))
-    window.show_tab("global")
-    window.global_pane.tree.setCurrentIndex(top_index(window.global_model, "motd"))
-    window.global_pane.edit_selected()
-    assert stored(data_dir, "global") == "changed"
-    assert window.edit_banner.kind == "conflict" and "changed meanwhile" in window.edit_banner.text.text()
 
 
 # -- the safety net and the model tester -------------------------------------------------------------------
