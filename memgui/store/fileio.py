@@ -79,12 +79,18 @@ def rename_into_place(source: Path, target: Path) -> None:
 
 
 def fsync_dir(folder: Path) -> None:
-    _fault("dirfsync", folder)
-    fd = os.open(folder, os.O_RDONLY | _O_DIRECTORY | _O_CLOEXEC)
+    """Make the entries of ``folder`` (new and renamed files) durable; ``StoreIOError`` on failure."""
     try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        _fault("dirfsync", folder)
+        fd = os.open(folder, os.O_RDONLY | _O_DIRECTORY | _O_CLOEXEC)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except StoreIOError:
+        raise
+    except OSError as exc:
+        raise StoreIOError(folder, exc) from exc
 
 
 def _mode_of(target: Path) -> int | None:
@@ -97,9 +103,12 @@ def _mode_of(target: Path) -> int | None:
 def atomic_write(target: Path, data: bytes, *, durable: bool, sync_dir: bool = True) -> os.stat_result:
     """Replace ``target`` by ``data`` atomically; returns the stat of the new file.
 
-    On any failure the temporary file is removed, ``target`` is untouched and ``StoreIOError`` names it.
+    On any failure the temporary file is removed, ``target`` is untouched and ``StoreIOError`` names it. That
+    includes the folder's fsync, which comes after the rename: a durable write keeps a link to the old file
+    until then and puts it back if the fsync fails (a new file is removed), so a write that raised is absent.
     """
     tmp = temp_name(target)
+    keep: Path | None = None
     fd = -1
     try:
         _fault("open", tmp)
@@ -122,19 +131,29 @@ def atomic_write(target: Path, data: bytes, *, durable: bool, sync_dir: bool = T
         stat = os.fstat(fd)
         os.close(fd)
         fd = -1
+        if durable and sync_dir and mode is not None:
+            keep = temp_name(target)
+            os.link(target, keep, follow_symlinks=False)
         _fault("replace", target)
         os.replace(tmp, target)
     except OSError as exc:
         if fd >= 0:
             os.close(fd)
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        for path in (tmp, keep):
+            if path is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
         raise StoreIOError(target, exc) from exc
     if durable and sync_dir:
         try:
             fsync_dir(target.parent)
-        except OSError as exc:
-            raise StoreIOError(target.parent, exc) from exc
+        except StoreIOError:
+            with contextlib.suppress(OSError):
+                os.replace(keep, target) if keep is not None else os.unlink(target)
+            raise
+        if keep is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(keep)
     return stat
 
 

@@ -203,6 +203,16 @@ class Journal:
         state.key = fileio.write_at_end(self._fd, self.path, data, durable=durable, cut_to=state.offset)
         state.offset += len(data)
 
+    def cut(self, offset: int) -> None:
+        """Take back everything appended after ``offset`` (a write that could not complete); the caller holds
+        the user's lock. The state is read again from the file."""
+        try:
+            os.truncate(self.path, offset)
+        except OSError as exc:
+            raise StoreIOError(self.path, exc) from exc
+        self._state = JournalState()
+        self._read()
+
     def close(self) -> None:
         if self._fd >= 0:
             with contextlib.suppress(OSError):

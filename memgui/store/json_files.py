@@ -7,7 +7,7 @@ no lock and retry when a materialization lands between reading the files and the
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import os
 import threading
 import time
@@ -18,12 +18,13 @@ from typing import Any
 from memgui.store import fileio
 from memgui.store.codec import Codec
 from memgui.store.doccache import DocCache, StatKey
-from memgui.store.errors import CorruptDataError
+from memgui.store.errors import CorruptDataError, StoreIOError
 from memgui.store.journal import Journal, JournalState
 from memgui.store.json_merge import CountFn, merge_history, merge_metrics
 from memgui.store.layout import Layout
 from memgui.store.records import SHAPE_CHECKS, USER_FILES, USER_LOGS, Doc, DocKind, LogKind, message_id
 
+log = logging.getLogger(__name__)
 BACKUP_SECONDS = 300.0
 Check = Callable[[Path, Any], None]
 
@@ -95,8 +96,12 @@ class JsonFiles:
             return
         root = self.layout.root
         backups = self.layout.backups if path.parent == root else self.layout.user_backups(path.parent)
-        backups.mkdir(parents=True, exist_ok=True)
-        fileio.atomic_write(backups / path.name, data, durable=False)
+        try:
+            backups.mkdir(parents=True, exist_ok=True)
+            fileio.atomic_write(backups / path.name, data, durable=False)
+        except (OSError, StoreIOError) as exc:  # a copy for repair: its failure must not fail the write it follows
+            log.warning("could not refresh the backup of %s: %s", path, exc)
+            return
         self._backup_times[path] = now
 
     # -- logs -----------------------------------------------------------------------------------------
@@ -229,10 +234,14 @@ class JsonFiles:
         names = [*USER_FILES.values(), *USER_LOGS.values()]
         paths = [folder / n for n in names] + [self.layout.user_id_file(folder)]
         for path in paths:
-            with contextlib.suppress(FileNotFoundError):
+            try:
                 fd = os.open(path, os.O_RDONLY)
                 try:
                     os.fsync(fd)
                 finally:
                     os.close(fd)
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                raise StoreIOError(path, exc) from exc
         fileio.fsync_dir(folder)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from memgui.store import fileio
-from memgui.store.errors import ConflictError, CorruptDataError
+from memgui.store.errors import ConflictError, CorruptDataError, StoreIOError
 from memgui.store.ids import is_hashed_folder
 from memgui.store.journal import MATERIALIZE_EVERY, SEQ_KEY
 from memgui.store.json_core import JsonCore
@@ -100,7 +100,13 @@ class JsonMemoryStore(JsonCore):
                             "max": self.config.MAX_MESSAGES, "archive": self.config.ARCHIVE_TRIMMED})
         journal.append_many(records, durable=self.durable)
         if len(journal.state.messages) >= MATERIALIZE_EVERY:
-            self._materialize(txn.folder)
+            try:
+                self._materialize(txn.folder)
+            except (StoreIOError, CorruptDataError) as exc:
+                # The messages are acknowledged by their journal lines: failing the call now would make a
+                # caller retry (and store them twice). The files catch up later.
+                log.warning("could not write journaled messages of %s into its files: %s", txn.folder, exc)
+                self._materializer.schedule(txn.folder, txn.user_id)
         else:
             self._materializer.schedule(txn.folder, txn.user_id)
         self._clean[txn.folder] = journal.state.key
@@ -126,12 +132,25 @@ class JsonMemoryStore(JsonCore):
         # Consume the seq in the journal before the files claim it: killed in between, the next message
         # would otherwise get the same seq and be skipped by every reader as already in the files.
         self.files.journal(folder).reset(seq, durable=self.durable)
-        self.files.put_doc(folder, "history", {**history, SEQ_KEY: seq}, durable=self.durable)
-        if archived[stored:]:
-            self.files.append_log(folder, "archive", archived[stored:], durable=self.durable,
-                                  window=self._archive_window)
-        self.files.put_doc(folder, "metrics", {**metrics, SEQ_KEY: seq}, durable=self.durable)
-        self._checkpoint(folder, seq)
+        # From the new history on, the import shows: a failure before the metrics are in place takes the files
+        # back (a call that raised leaves no message of the import behind).
+        archive = self.files.path(folder, USER_LOGS["archive"])
+        undo = {"offset": None, "docs": {USER_FILES[k]: fileio.read_bytes(folder / USER_FILES[k])
+                                          for k in ("history", "metrics")},
+                "logs": {archive.name: (key[1] if (key := fileio.stat_key(archive)) else None)}}
+        try:
+            self.files.put_doc(folder, "history", {**history, SEQ_KEY: seq}, durable=self.durable)
+            if archived[stored:]:
+                self.files.append_log(folder, "archive", archived[stored:], durable=self.durable,
+                                      window=self._archive_window)
+            self.files.put_doc(folder, "metrics", {**metrics, SEQ_KEY: seq}, durable=self.durable)
+        except StoreIOError:
+            self._undo(folder, undo)
+            raise
+        try:
+            self._checkpoint(folder, seq)
+        except StoreIOError as exc:  # the files are complete and the journal's base is already seq
+            log.warning("could not sync %s after an import: %s", folder, exc)
         self._clean[folder] = self.files.journal(folder).state.key
 
     def _commit_documents(self, txn: JsonUserTxn) -> None:
@@ -156,13 +175,50 @@ class JsonMemoryStore(JsonCore):
         record = {"seq": seq, "puts": puts, "appends": appends}
         for name, put in puts.items():  # encode first: bad input raises before the journal sees it
             self.codec.encode_doc(put["doc"], txn.folder / name)
+        if journal.state.key is None:  # no journal yet: its header first, so that an undo keeps it
+            journal.reset(journal.state.base, durable=self.durable)
+        undo = self._undo_info(txn.folder, record, journal.state.offset)
         journal.append(record, durable=self.durable)
-        self._replay(txn.folder, [record])
-        journal.mark_done(seq)
-        if journal.size() > CHECKPOINT_BYTES:
-            self._materialize(txn.folder)  # pending messages into the files, then a fresh journal
+        try:
+            self._replay(txn.folder, [record])
+        except StoreIOError:
+            self._undo(txn.folder, undo)
+            raise
+        try:
+            journal.mark_done(seq)
+            if journal.size() > CHECKPOINT_BYTES:
+                self._materialize(txn.folder)  # pending messages into the files, then a fresh journal
+        except StoreIOError as exc:  # the write is complete; an unmarked record is replayed (idempotent)
+            log.warning("could not finish the journal of %s after a write: %s", txn.folder, exc)
         self._clean[txn.folder] = journal.read().key
         self._register(txn.folder.name)
+
+    def _undo_info(self, folder: Path, record: dict[str, Any], offset: int) -> dict[str, Any]:
+        """What ``_undo`` needs to take ``record`` back: the journal's length, each log's length and, when the
+        record replaces several files, their bytes (one replaced file is never half-done: atomic)."""
+        logs = {name: fileio.stat_key(folder / name) for name in record["appends"]}
+        docs = {name: fileio.read_bytes(folder / name) for name in record["puts"]} if len(record["puts"]) > 1 else {}
+        return {"offset": offset, "logs": {n: (k[1] if k else None) for n, k in logs.items()}, "docs": docs}
+
+    def _undo(self, folder: Path, undo: dict[str, Any]) -> None:
+        """Take back a write whose files could not all be written: the files it changed get their old bytes
+        and its journal record is cut off, so that no later writer finishes it: the call raised, so the
+        write must stay absent. If that fails too, the record stays and the write lands later."""
+        try:
+            for name, size in undo["logs"].items():
+                if size is None:
+                    (folder / name).unlink(missing_ok=True)
+                else:
+                    os.truncate(folder / name, size)
+            for name, data in undo["docs"].items():
+                if data is None:
+                    (folder / name).unlink(missing_ok=True)
+                else:
+                    fileio.atomic_write(folder / name, data, durable=False)
+            if undo["offset"] is not None:
+                self.files.journal(folder).cut(undo["offset"])
+        except OSError as exc:  # StoreIOError too
+            log.error("could not take back a failed write of %s; it will be completed later: %s", folder, exc)
 
     def _replay(self, folder: Path, records: list[dict[str, Any]]) -> None:
         """Apply document records (idempotent); file names are checked against the layout."""
@@ -250,8 +306,18 @@ class JsonMemoryStore(JsonCore):
         finally:
             self.files.forget(staging)
         if self.durable:
-            fileio.fsync_dir(self.root)
-        self._register(txn.folder.name)
+            try:
+                fileio.fsync_dir(self.root)
+            except StoreIOError:  # not durable: take the new user back, the call raises
+                with contextlib.suppress(OSError):
+                    os.rename(txn.folder, staging)
+                    shutil.rmtree(staging, ignore_errors=True)
+                self._drop(txn.folder)
+                raise
+        try:
+            self._register(txn.folder.name)
+        except StoreIOError as exc:  # the folder makes the user (STORE.md); its next write lists it
+            log.warning("could not list %s in the users index: %s", txn.folder.name, exc)
 
     @contextlib.contextmanager
     def _global_txn(self) -> Iterator[JsonGlobalTxn]:
