@@ -30,6 +30,7 @@ from typing import Any
 from memgui.store import fileio
 from memgui.store.codec import Codec
 from memgui.store.errors import CorruptDataError, StoreIOError
+from memgui.store.records import check_message
 
 SEQ_KEY = "_memgui_seq"
 MATERIALIZE_EVERY = 256
@@ -159,6 +160,9 @@ class Journal:
             elif not isinstance(record.get("seq"), int):
                 raise CorruptDataError(self.path, f"line {state.lines}: record without a seq")
             elif "msg" in record:
+                check_message(self.path, f"line {state.lines}: the message", record["msg"])
+                if not isinstance(record.get("day"), str):
+                    raise CorruptDataError(self.path, f"line {state.lines}: a message record without its day")
                 state.messages.append(record)
             else:
                 state.documents.append(record)

@@ -251,7 +251,15 @@ class JsonCore(MemoryStore):
 
     def _register(self, add: str | None = None, remove: str | None = None) -> None:
         """Keep ``users_index.json`` listing the folder names, as v1 readers expect."""
-        listed = self.read_index()
+        try:
+            listed = self.read_index()
+        except CorruptDataError as exc:
+            if remove is not None:
+                raise
+            # Listing an existing folder: the folder makes the user (STORE.md), so a damaged index must not
+            # fail their writes; it is left as it is for repair, which rebuilds it from the folders.
+            log.warning("users index not updated for %s: %s", add, exc)
+            return
         if (add is None or add in listed) and (remove is None or remove not in listed):
             return
         with self._lock(self.layout.index_lock, "the users index").held():

@@ -22,7 +22,7 @@ from memgui.store.errors import CorruptDataError, StoreIOError
 from memgui.store.journal import Journal, JournalState
 from memgui.store.json_merge import CountFn, merge_history, merge_metrics
 from memgui.store.layout import Layout
-from memgui.store.records import SHAPE_CHECKS, USER_FILES, USER_LOGS, Doc, DocKind, LogKind, message_id
+from memgui.store.records import SHAPE_CHECKS, USER_FILES, USER_LOGS, Doc, DocKind, LogKind, check_message, message_id
 
 log = logging.getLogger(__name__)
 BACKUP_SECONDS = 300.0
@@ -125,6 +125,9 @@ class JsonFiles:
             return []
         data, key = found
         entries = [self.decode_entry(line, path, n) for n, line in enumerate(fileio.complete_lines(data), 1)]
+        if kind == "archive":  # archived messages are read back as messages: the same checks as the history's
+            for n, entry in enumerate(entries, 1):
+                check_message(path, f"line {n}", entry)
         self._cache.put(path, key, entries)
         return entries
 

@@ -281,6 +281,7 @@ class JsonMemoryStore(JsonCore):
                 txn.append("archive", archived)
         for kind, doc in txn.staged.items():  # encode first: bad input raises before anything is made
             self.codec.encode_doc(doc, txn.folder / USER_FILES[kind])
+        self.read_index()  # a damaged index (CorruptDataError) refuses a new user before anything is made
         # Built in a dot-named staging folder and renamed into place: a user appears whole or not at all, so a
         # writer killed half-way never leaves a folder that no id maps to or that lacks its files.
         self._remove_staging(txn.folder.name)

@@ -70,6 +70,9 @@ def check_message(path: Path, where: str, msg: Any) -> None:
 
 def _check_profile(path: Path, doc: Any) -> None:
     _check_type(path, "the profile", doc, dict, "an object")
+    for key in ("name", "created_at", "timezone"):  # the fields the store itself reads
+        if doc.get(key) is not None:
+            _check_type(path, repr(key), doc[key], str, "text")
 
 
 def _check_history(path: Path, doc: Any) -> None:
