@@ -341,16 +341,21 @@ class _Verifier:
         history, metrics = docs[USER_FILES["history"]], docs[USER_FILES["metrics"]]
         if archive is None or (history is None and _exists(folder / USER_FILES["history"])):
             return
-        if metrics is None:
-            return
-        h_seq, m_seq = file_seq(history, base), file_seq(metrics, base)
+        h_seq = file_seq(history, base)
         ids = {message_id(m) for m in archive}
         ids.update(message_id(m) for m in (history or {"messages": []})["messages"])
         ids.update(message_id(r["msg"]) for r in records if r["seq"] > h_seq)
+        path = folder / USER_FILES["metrics"]
+        if metrics is None:
+            if ids and not _exists(path):
+                self.report.add(METRICS, path, f"is missing while {len(ids)} messages are stored; repair "
+                                "recounts it", name)
+            return
+        m_seq = file_seq(metrics, base)
         count = metrics.get("message_count", 0)
         count += sum(1 for r in records if r["seq"] > m_seq)
         if isinstance(count, int) and count < len(ids):
-            self.report.add(METRICS, folder / USER_FILES["metrics"],
+            self.report.add(METRICS, path,
                             f"message_count {count} is lower than the {len(ids)} messages stored; "
                             "repair recounts it", name)
 
