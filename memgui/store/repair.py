@@ -126,7 +126,7 @@ class _Repairer:
         """First pass: damaged files, links and temporary files, each under its owner's lock."""
         by_folder: dict[str | None, list[Problem]] = {}
         for problem in problems:
-            if problem.code in (DAMAGED, DAMAGED_BACKUP, TEMP):
+            if problem.code in (DAMAGED, DAMAGED_BACKUP, TEMP, TORN):
                 by_folder.setdefault(problem.folder, []).append(problem)
         for folder, items in by_folder.items():
             if folder is None:
@@ -221,6 +221,9 @@ class _Repairer:
         if problem.code == TEMP:
             self._remove_temp(path)
             return
+        if problem.code == TORN:
+            self._cut_torn(path)
+            return
         if not _lexists(path):
             return
         kept = self._kept(path, folder)
@@ -244,6 +247,14 @@ class _Repairer:
         else:
             self._remove(path)
             self.did(f"{kept}; removed")
+
+    def _cut_torn(self, path: Path) -> None:
+        """Cut the half-written last line a killed writer left (it was never acknowledged)."""
+        data = fileio.read_bytes(path) or b""
+        end = data.rfind(b"\n") + 1
+        if end < len(data):
+            os.truncate(path, end)
+            self.did(f"cut the half-written last line of {path.relative_to(self.root)} ({len(data) - end} bytes)")
 
     def _good_copy(self, candidates: list[Path], check: Any) -> tuple[bytes, Any] | None:
         """The newest candidate that reads back and passes ``check``: (bytes, document)."""

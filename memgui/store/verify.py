@@ -183,9 +183,7 @@ class _Verifier:
             self.report.add(DAMAGED, self.root, "is not a folder")
             return self.report
         self._settings()
-        folders = self._root_entries()
-        for name in folders:
-            self._user(name)
+        folders = [name for name in self._root_entries() if self._user(name)]
         self._index(folders)
         self.doc(self.layout.global_context, check_global, None)
         self._backups(self.layout.backups, None)
@@ -293,7 +291,8 @@ class _Verifier:
             return None
         return str(doc["user_id"])
 
-    def _user(self, name: str) -> None:
+    def _user(self, name: str) -> bool:
+        """Check the files of a user folder; whether it is some user's (an orphan is checked too)."""
         folder = self.root / name
         user_id = self._user_id(name)
         if user_id is not None:
@@ -303,6 +302,7 @@ class _Verifier:
         self.log(folder / USER_LOGS["fact_versions"], name, None)
         self._journal(folder, name, docs, archive)
         self._backups(self.layout.user_backups(folder), name)
+        return user_id is not None
 
     def _journal(self, folder: Path, name: str, docs: dict[str, Any], archive: list[dict[str, Any]] | None) -> None:
         path = self.layout.journal(folder)
