@@ -48,6 +48,7 @@ class UsersModel(QStandardItemModel):
         super().__init__(0, len(HEADERS), parent)
         self.setHorizontalHeaderLabels(list(HEADERS))
         self._items: dict[str, QStandardItem] = {}  # user id -> its id-column item
+        self._damaged: set[str] = set()  # users whose summary has an error (counted on every row insert)
         self._warning = QIcon(str(ICONS / "warning.svg"))
 
     # -- reading -------------------------------------------------------------------------------------
@@ -63,7 +64,13 @@ class UsersModel(QStandardItemModel):
         return -1 if item is None else item.row()
 
     def error_count(self) -> int:
-        return sum(1 for item in self._items.values() if item.data(ERROR_ROLE))
+        return len(self._damaged)
+
+    def _note_error(self, summary: UserSummary) -> None:
+        if summary.error:
+            self._damaged.add(summary.user_id)
+        else:
+            self._damaged.discard(summary.user_id)
 
     # -- changing ------------------------------------------------------------------------------------
     def apply_user(self, summary: UserSummary) -> None:
@@ -72,6 +79,7 @@ class UsersModel(QStandardItemModel):
         if item is None:
             self.append_users([summary])
             return
+        self._note_error(summary)
         row = item.row()
         for column, (text, sort) in enumerate(_cells(summary)):
             cell = self.item(row, column)
@@ -98,10 +106,12 @@ class UsersModel(QStandardItemModel):
                 items.append(item)
             items[COL_ID].setData(f"{summary.user_id}\n{summary.name}".casefold(), FILTER_ROLE)
             self._items[summary.user_id] = items[COL_ID]
+            self._note_error(summary)
             self.appendRow(items)
 
     def remove_user(self, user_id: str) -> None:
         item = self._items.pop(user_id, None)
+        self._damaged.discard(user_id)
         if item is not None:
             self.removeRow(item.row())
 
@@ -116,6 +126,7 @@ class UsersModel(QStandardItemModel):
     def clear_users(self) -> None:
         """Forget every user (another folder was opened)."""
         self._items.clear()
+        self._damaged.clear()
         self.removeRows(0, self.rowCount())
 
 
