@@ -56,6 +56,7 @@ class LiveRefresh(QObject):
         self._stale_metrics: set[str] = set()  # users whose charts, computed before, are out of date
         self._overview_stale = False
         self._overview: QWidget | None = None
+        self._current = ""  # the user shown
         self.guard = EditGuard(window.edit_banner, window.window_actions.editor, self)
         for pane in (window.facts_pane, window.memories_pane, window.profile_pane, window.global_pane):
             self.guard.guard(pane.view)
@@ -99,6 +100,7 @@ class LiveRefresh(QObject):
             self.watcher.stop()
             self.watcher.deleteLater()
             self.watcher = None
+        self.guard.reset()
         self._users_wanted = False
         self._early.clear()
         self._stale_metrics.clear()
@@ -264,6 +266,9 @@ class LiveRefresh(QObject):
 
     @Slot(str)
     def _on_current_user(self, user_id: str) -> None:
+        if user_id != self._current:  # the panes were reset for the new user: no editor is open any more
+            self._current = user_id
+            self.guard.reset()
         if self.window.tabs.currentWidget() is self.window.metrics_view:
             self._stale_metrics.discard(user_id)  # the window just gave the charts this user: computed afresh
 

@@ -61,6 +61,13 @@ class EditGuard(QObject):
     def is_holding(self) -> bool:
         return bool(self._held)
 
+    def reset(self) -> None:
+        """Another user or folder is shown: what was held and the question about it go away."""
+        if self._asking is not None and self.banner.kind == "conflict" and self.controller.conflict is None:
+            self.banner.clear()
+        self._asking = None
+        self._held.clear()
+
     # -- filtering fresh data --------------------------------------------------------------------------
     def rows(self, view: QAbstractItemView, model: KeyedTableModel, rows: Sequence[Any]) -> list[Any]:
         """``rows`` for ``model``, with the row under an open editor of ``view`` as it is shown."""

@@ -141,3 +141,13 @@ def test_a_value_changed_on_disk_while_its_json_dialog_is_open_is_not_overwritte
     assert window.edit_banner.kind == "conflict" and "changed meanwhile" in window.edit_banner.text.text()
 
 
+
+
+def test_the_question_goes_away_with_the_user(window: MainWindow, writer: Writer, qtbot: QtBot) -> None:
+    view, _index, _editor = change_while_editing(window, writer, qtbot, "facts")
+    assert window.users_pane.select_user("bob")
+    qtbot.waitUntil(lambda: window.conversation_model.user_id == "bob" and window.is_loaded(), timeout=WAIT_MS)
+    assert not window.edit_banner.isVisible()
+    assert view.state() != QAbstractItemView.State.EditingState
+    assert window.users_pane.select_user("alice")
+    qtbot.waitUntil(lambda: "likes green tea" in [r.text for r in window.facts_model.rows], timeout=WAIT_MS)
