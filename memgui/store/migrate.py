@@ -29,6 +29,7 @@ writing with the settings it read.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 from collections.abc import Iterator
@@ -69,7 +70,8 @@ class MigrationReport:
 def encrypt_store(root: Path | str, passphrase: str, *, lock_timeout: float = 10.0,
                   durable: bool = True) -> MigrationReport:
     """Encrypt every file of the plain store at ``root`` with a new data key under ``passphrase``; resumes an
-    interrupted run (same passphrase). ``EncryptionError`` if the store is already encrypted. ``durable``
+    interrupted run (same passphrase); on a store already encrypted it only seals any file left plain (the
+    passphrase must open it). ``durable``
     False skips the fsync of each converted file (tests: a killed process loses nothing the OS holds)."""
     if not passphrase:
         raise EncryptionError("a passphrase is needed to encrypt a store")
@@ -89,8 +91,9 @@ def encrypt_store(root: Path | str, passphrase: str, *, lock_timeout: float = 10
             report.resumed = True
         elif _migration(section) == "rotate":
             raise EncryptionError(f"{layout.root} is in the middle of a key rotation: run rotate-key again")
-        else:
-            raise EncryptionError(f"{layout.root} is already encrypted")
+        else:  # done before (perhaps killed after its last step): check every file again, nothing else
+            cipher = keyring.cipher_from_settings(layout, section, passphrase)
+            report.resumed = True
     _convert_all(layout, cipher, lock_timeout, report, durable)
     _finish(layout, lock_timeout, cipher.current)
     return report
@@ -100,7 +103,7 @@ def rotate_key(root: Path | str, passphrase: str, new_passphrase: str, *,
                lock_timeout: float = 10.0, durable: bool = True) -> MigrationReport:
     """Re-encrypt every file of the encrypted store at ``root`` with a new data key wrapped by
     ``new_passphrase`` (which may equal ``passphrase``). An interrupted rotation is resumed with either
-    passphrase."""
+    passphrase; run again once finished (the old passphrase no longer opens the store), it only checks."""
     if not new_passphrase:
         raise EncryptionError("a new passphrase is needed to rotate the key")
     layout = Layout(Path(root).absolute())
@@ -115,6 +118,10 @@ def rotate_key(root: Path | str, passphrase: str, new_passphrase: str, *,
             raise EncryptionError(f"{layout.root} is in the middle of encryption: run encrypt again first")
         if kind == "rotate":
             cipher = _resume_cipher(layout, section, [new_passphrase, passphrase])
+            report.resumed = True
+        elif _opens(layout, section, new_passphrase) and not _opens(layout, section, passphrase):
+            # Done before (perhaps killed after its last step): check every file again, nothing else.
+            cipher = _resume_cipher(layout, section, [new_passphrase])
             report.resumed = True
         else:
             old = keyring.cipher_from_settings(layout, section, passphrase)
@@ -140,8 +147,13 @@ def _migration(section: dict[str, Any]) -> str | None:
     return marker.get("kind") if isinstance(marker, dict) else None
 
 
-def _settings_lock(layout: Layout, timeout: float) -> Any:
-    return fileio.Lock(layout.settings_lock, timeout, "the store settings").held()
+@contextlib.contextmanager
+def _settings_lock(layout: Layout, timeout: float) -> Iterator[None]:
+    """The settings lock, with what a killed settings write left removed."""
+    with fileio.Lock(layout.settings_lock, timeout, "the store settings").held():
+        for place in (layout.meta, layout.backups):
+            fileio.remove_stale_temps(place, f".{layout.settings.name}.")
+        yield
 
 
 def _write_settings(layout: Layout, settings: dict[str, Any]) -> None:
@@ -172,6 +184,14 @@ def _cipher_keys(layout: Layout, section: dict[str, Any], passphrase: str) -> di
         raise EncryptionError(f"wrong passphrase for the encrypted store {layout.root}") from None
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise CorruptDataError(layout.settings, f"encryption settings are incomplete ({exc})") from None
+
+
+def _opens(layout: Layout, section: dict[str, Any], passphrase: str) -> bool:
+    try:
+        _cipher_keys(layout, section, passphrase)
+    except EncryptionError:
+        return False
+    return True
 
 
 def _resume_cipher(layout: Layout, section: dict[str, Any], passphrases: list[str]) -> Cipher:

@@ -415,9 +415,10 @@ class _Verifier:
         count = sum(len(files) for _, _, files in os.walk(self.layout.quarantine))
         if count:
             self.report.notes.append(f"{count} file(s) kept aside in {self.layout.quarantine}")
-        if self.report.encrypted and self.codec is not None:
+        cipher = self.codec.cipher if self.codec is not None else None
+        if cipher is not None and not cipher.allow_plain:  # (an encryption in progress converts them later)
             for top, _, files in os.walk(self.layout.quarantine):
-                for name in files:
+                for name in (n for n in files if not fileio.is_temp_name(n)):  # temporary files: see _temps
                     data = self._read(Path(top) / name, None)
                     if data is not None and not data.startswith(ENC_PREFIX):
                         self.report.add(DAMAGED, Path(top) / name, "is not encrypted, but this store is")
