@@ -244,13 +244,13 @@ def kill_migration_everywhere(template: Path, tmp_path: Path, kind: str, points:
 
 
 def test_encrypting_killed_at_any_point_is_readable_and_resumable(plain: Path, tmp_path: Path) -> None:
-    kill_migration_everywhere(plain, tmp_path, "encrypt", points=60)
+    kill_migration_everywhere(plain, tmp_path, "encrypt", points=30)
 
 
 def test_rotating_killed_at_any_point_is_readable_and_resumable(encrypted: Path, tmp_path: Path) -> None:
     open_store(encrypted, ENCRYPTION_KEY=KEY).set_profile_field(USER, "after", 1)  # finishes the killed write
     assert verify_store(encrypted, KEY).ok
-    kill_migration_everywhere(encrypted, tmp_path, "rotate", points=60)
+    kill_migration_everywhere(encrypted, tmp_path, "rotate", points=30)
 
 
 @pytest.mark.soak
