@@ -77,7 +77,7 @@ class WindowActions(QObject):
         self.recent_menu = file_menu.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(w._fill_recent)
         file_menu.addAction(self._action("Re&load", w.reload, "Ctrl+R",
-                                         tip="Read the whole store again (F5, View > Refresh, looks for changes)"))
+                                         tip="Read the whole store again (View > Refresh, F5, only looks for changes)"))
         file_menu.addSeparator()
         self.export_menu = QMenu("&Export user", file_menu)
         self.export_actions: dict[str, QAction] = {}
