@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from memgui.store import fileio
-from memgui.store.codec import ENC_PREFIX, parse_json
+from memgui.store.codec import parse_json
 from memgui.store.config import build_config
 from memgui.store.errors import CorruptDataError, StoreIOError
 from memgui.store.ids import folder_for, is_user_folder_name
@@ -49,6 +49,8 @@ from memgui.store.verify import (
     TORN,
     UNFINISHED,
     Problem,
+    any_sealed,
+    check_user_id,
     verify_store,
 )
 
@@ -243,7 +245,7 @@ class _Repairer:
             self.did(f"{kept}; {self._salvage_journal(path, user_dir)}")
         elif path == self.layout.user_id_file(user_dir):
             backups = [self.layout.user_backups(user_dir) / "user_id", path.parent / ".memgui" / "backups" / "user_id"]
-            self._restore_plain(path, backups, _check_user_id, kept)
+            self._restore_plain(path, backups, check_user_id, kept)
         else:
             self._remove(path)
             self.did(f"{kept}; removed")
@@ -403,7 +405,7 @@ class _Repairer:
             if data is not None:
                 fileio.atomic_write(path, data, durable=True)
                 self.did(f"{kept}; restored its backup")
-            elif any(p.code == NO_SETTINGS for p in problems) or _has_sealed(self.layout):
+            elif any(p.code == NO_SETTINGS for p in problems) or any_sealed(self.layout):
                 self.did(f"{kept}; no good backup: the encrypted files cannot be read without the settings")
             else:
                 self._remove(path)
@@ -419,19 +421,3 @@ def _order(problem: Problem) -> int:
 
 def _lexists(path: Path) -> bool:
     return os.path.lexists(path)
-
-
-def _check_user_id(path: Path, doc: Any) -> None:
-    if not isinstance(doc, dict) or not isinstance(doc.get("user_id"), str):
-        raise CorruptDataError(path, 'should be {"user_id": text}')
-
-
-def _has_sealed(layout: Layout) -> bool:
-    for top, _, files in os.walk(layout.root):
-        if Path(top).is_relative_to(layout.meta):
-            continue
-        for name in files:
-            with contextlib.suppress(OSError), open(os.path.join(top, name), "rb") as handle:
-                if handle.read(len(ENC_PREFIX)) == ENC_PREFIX:
-                    return True
-    return False

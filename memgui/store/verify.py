@@ -9,17 +9,17 @@ problem; run it again). ``repair.py`` acts on the problems it reports.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
-import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from memgui.store import fileio, keyring
 from memgui.store.codec import ENC_PREFIX, Codec, parse_json
 from memgui.store.errors import CorruptDataError, StoreIOError
-from memgui.store.ids import id_from_folder, is_hashed_folder, is_user_folder_name
+from memgui.store.ids import folder_for, id_from_folder, is_hashed_folder, is_user_folder_name
 from memgui.store.journal import Journal
 from memgui.store.json_merge import file_seq
 from memgui.store.layout import Layout
@@ -46,7 +46,6 @@ MIGRATION = "migration"  # an encryption migration was interrupted
 NO_SETTINGS = "settings-missing"  # encrypted files but no settings to decrypt them with
 
 Check = Callable[[Path, Any], None]
-_LOG_NAMES = frozenset(USER_LOGS.values())
 _DOC_CHECKS: dict[str, Check] = {name: SHAPE_CHECKS[kind] for kind, name in USER_FILES.items()}
 
 
@@ -94,13 +93,6 @@ def verify_store(root: Path | str, passphrase: str | None = None) -> Report:
     contents of an encrypted store; without it only the structure is checked. A wrong passphrase raises
     ``EncryptionError``."""
     return _Verifier(Path(root).absolute(), passphrase).run()
-
-
-def _is_regular(path: Path) -> bool:
-    try:
-        return stat.S_ISREG(os.lstat(path).st_mode)
-    except FileNotFoundError:
-        return False
 
 
 def _exists(path: Path) -> bool:
@@ -200,12 +192,12 @@ class _Verifier:
         except (CorruptDataError, StoreIOError) as exc:
             self.report.add(DAMAGED, path, getattr(exc, "reason", str(exc)))
             settings = None
-            if self._any_sealed():
+            if any_sealed(self.layout):
                 self.codec = None
                 self.report.contents_checked = False
         section = keyring.encryption_section(settings)
         if section is None:
-            if settings is None and not _exists(path) and self._any_sealed():
+            if settings is None and not _exists(path) and any_sealed(self.layout):
                 self.report.add(NO_SETTINGS, path, "files are encrypted but the settings that hold their keys "
                                 "are missing; restore .memgui/settings.json (repair uses .memgui/backups/)")
                 self.codec = None
@@ -229,29 +221,6 @@ class _Verifier:
         else:
             self.codec = None
             self.report.contents_checked = False
-
-    def _any_sealed(self) -> bool:
-        """Whether some data file of the store is encrypted (looked up without a settings file)."""
-        for path in self._data_files():
-            try:
-                with open(path, "rb") as handle:
-                    if handle.read(len(ENC_PREFIX)) == ENC_PREFIX:
-                        return True
-            except OSError:
-                continue
-        return False
-
-    def _data_files(self) -> Iterator[Path]:
-        yield self.layout.index
-        yield self.layout.global_context
-        try:
-            entries = list(os.scandir(self.root))
-        except OSError:
-            return
-        for entry in entries:
-            if entry.is_dir(follow_symlinks=False) and not entry.name.startswith("."):
-                for name in USER_FILES.values():
-                    yield Path(entry.path) / name
 
     def _root_entries(self) -> list[str]:
         """The user folder names of DATA_DIR; other folders and links are reported."""
@@ -281,11 +250,9 @@ class _Verifier:
             self.report.add(ORPHAN, self.root / name, "a hashed user folder without its .memgui/user_id file",
                             name)
             return None
-        doc = self.doc(path, _check_user_id, name)
+        doc = self.doc(path, check_user_id, name)
         if doc is None:
             return None
-        from memgui.store.ids import folder_for
-
         if folder_for(doc["user_id"]) != name:
             self.report.add(ORPHAN, self.root / name, ".memgui/user_id names an id of another folder", name)
             return None
@@ -424,12 +391,27 @@ class _Verifier:
                         self.report.add(DAMAGED, Path(top) / name, "is not encrypted, but this store is")
 
 
+def any_sealed(layout: Layout) -> bool:
+    """Whether some data file of the store is encrypted (looked up without the settings)."""
+    paths = [layout.index, layout.global_context]
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(layout.root):
+            if entry.is_dir(follow_symlinks=False) and not entry.name.startswith("."):
+                paths += [Path(entry.path) / name for name in USER_FILES.values()]
+    for path in paths:
+        with contextlib.suppress(OSError), open(path, "rb") as handle:
+            if handle.read(len(ENC_PREFIX)) == ENC_PREFIX:
+                return True
+    return False
+
+
 def _names(names: list[str]) -> str:
     shown = ", ".join(repr(n) for n in names[:10])
     return shown + (", ..." if len(names) > 10 else "")
 
 
-def _check_user_id(path: Path, doc: Any) -> None:
+def check_user_id(path: Path, doc: Any) -> None:
+    """The shape of a hashed folder's ``.memgui/user_id``."""
     if not isinstance(doc, dict) or not isinstance(doc.get("user_id"), str):
         raise CorruptDataError(path, 'should be {"user_id": text}')
 
@@ -445,5 +427,5 @@ def _any_json(path: Path, doc: Any) -> None:
 _STORE_CHECKS: dict[str, Check] = {
     "users_index.json": check_index,
     "global_context.json": check_global,
-    "user_id": _check_user_id,
+    "user_id": check_user_id,
 }

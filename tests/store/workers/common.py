@@ -113,8 +113,9 @@ class ForkServer:
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.proc.stdin.write(json.dumps(command) + "\n")
         self.proc.stdin.flush()
-        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        if not ready:
+        poller = select.poll()  # not select(): a long test run may hold descriptors numbered over 1024
+        poller.register(self.proc.stdout, select.POLLIN)
+        if not poller.poll(timeout * 1000):
             self.proc.kill()
             raise AssertionError(f"fork server gave no answer in {timeout} s to {command['op']}")
         line = self.proc.stdout.readline()
