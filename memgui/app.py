@@ -3,7 +3,6 @@ workers (the store reader and the conversation reader) that run in their own thr
 
 from __future__ import annotations
 
-import importlib
 import os
 from pathlib import Path
 from typing import Any
@@ -39,6 +38,8 @@ from memgui.views.empty_state import EmptyState
 from memgui.views.facts_view import FactsPane
 from memgui.views.global_context_view import GlobalContextPane
 from memgui.views.memories_view import MemoriesPane
+from memgui.views.metrics_view import MetricsView
+from memgui.views.overview_view import OverviewView
 from memgui.views.profile_view import ProfilePane
 from memgui.views.user_header import UserHeader
 from memgui.views.users_view import UsersPane
@@ -118,8 +119,10 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.memories_pane, "Memories")
         self.tabs.addTab(self.profile_pane, "Profile")
         self.tabs.addTab(self.global_pane, "Global context")
-        self.metrics_view = self._metrics_view()
+        self.metrics_view = MetricsView(self.store, self)
         self.tabs.addTab(self.metrics_view, "Metrics")
+        self.overview_view = OverviewView(self.store, self)  # the whole store; computes itself when shown
+        self.tabs.addTab(self.overview_view, "Overview (all users)")
         right = QWidget(self)
         right.setMinimumWidth(460)
         layout = QVBoxLayout(right)
@@ -156,17 +159,6 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.progress)
         self.statusBar().addPermanentWidget(self.mode_label)
         self._build_menu()
-
-    def _metrics_view(self) -> QWidget:
-        """The metrics helper's ``MetricsView`` when it exists; a note in its place until then."""
-        try:
-            module = importlib.import_module("memgui.views.metrics_view")
-        except ImportError:
-            note = QLabel("Charts of activity and streaks come with the metrics view.", self)
-            note.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            return note
-        view: QWidget = module.MetricsView(self.store, self)
-        return view
 
     def _build_menu(self) -> None:
         """Menus, their actions and the editing side (memgui/actions.py)."""
@@ -307,11 +299,12 @@ class MainWindow(QMainWindow):
     def _sync_metrics(self) -> None:
         """Charts are computed only while their tab shows: the computation scans the whole archive, which
         would compete with the conversation for the GIL and delay the newest messages."""
-        set_user = getattr(self.metrics_view, "set_user", None)
-        if set_user is None or self.tabs.currentWidget() is not self.metrics_view:
+        # The overview covers every user: the selected user's header above it would mislead.
+        self.header.setVisible(self.tabs.currentWidget() is not self.overview_view)
+        if self.tabs.currentWidget() is not self.metrics_view:
             return
-        if getattr(self.metrics_view, "user_id", None) != (self._shown_user or None):
-            set_user(self._shown_user or None)
+        if self.metrics_view.user_id != (self._shown_user or None):
+            self.metrics_view.set_user(self._shown_user or None)
 
     @Slot(int, int)
     def _on_conversation_loading(self, _done: int, total: int) -> None:
@@ -386,8 +379,8 @@ class MainWindow(QMainWindow):
         self.window_actions.set_store(store)
         self.live.start(store)  # before the first read of the new store
         self._set_store.emit(store)  # queued: each worker switches in its own thread, before the next request
-        if hasattr(self.metrics_view, "store"):
-            self.metrics_view.store = store
+        self.metrics_view.store = store
+        self.overview_view.store = store
         root = getattr(store, "root", None)
         if root is not None:
             self.state.remember_folder(str(root))

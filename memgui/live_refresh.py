@@ -249,7 +249,7 @@ class LiveRefresh(QObject):
         metrics_user = getattr(w.metrics_view, "user_id", None)
         if w.tabs.currentWidget() is w.metrics_view and metrics_user in self._stale_metrics:
             self._stale_metrics.discard(metrics_user)
-            w.metrics_view.refresh()  # type: ignore[attr-defined]
+            w.metrics_view.refresh()
             refreshed = True
         if self._overview_stale and self.overview is not None and self.overview.isVisible():
             self._overview_stale = False

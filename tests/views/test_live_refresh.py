@@ -235,8 +235,8 @@ def test_metrics_follow_while_their_tab_shows_and_when_it_shows_again(window: Ma
 
 def test_the_overview_follows_while_it_shows(window: MainWindow, live_store: JsonMemoryStore, writer: Writer,
                                              qtbot: QtBot) -> None:
-    overview = OverviewView(live_store, window.tabs)
-    window.tabs.addTab(overview, "Overview")
+    overview = window.overview_view
+    assert isinstance(overview, OverviewView) and overview.store is live_store
     with qtbot.waitSignal(overview.updated, timeout=WAIT_MS):
         window.show_tab("overview")
         overview.refresh()
