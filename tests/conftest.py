@@ -12,7 +12,7 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_QUICK_BACKEND", "software")
 
-from memgui.store import JsonMemoryStore, build_config, keyring  # noqa: E402
+from memgui.store import JsonMemoryStore, build_config, keyring
 
 FIXTURE = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "elysia-demo-data"
 if not FIXTURE.is_dir():  # a checkout outside the workplace layout keeps a copy beside the tests

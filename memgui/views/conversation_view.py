@@ -280,9 +280,8 @@ class ConversationPane(QWidget):
 
     @Slot(int, int)
     def _on_loading(self, done: int, total: int) -> None:
-        if total <= 0:
+        if total <= 0:  # loaded; the header already says how many messages (the status bar keeps user counts)
             self.progress.hide()
-            self.status.emit(f"{self.model.rowCount():,} messages")
             return
         self.progress.setRange(0, 1000)
         self.progress.setValue(int(1000 * done / total) if total else 0)
