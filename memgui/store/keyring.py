@@ -50,8 +50,13 @@ def read_settings(layout: Layout) -> dict[str, Any] | None:
 
 
 def write_settings(layout: Layout, settings: dict[str, Any]) -> None:
+    """Replace the settings, then keep a copy in ``.memgui/backups/``: without its wrapped keys no file of an
+    encrypted store can be read, so ``repair`` must be able to restore it (it holds no secret)."""
+    data = dump_json(settings, str(layout.settings), indent=2)
     layout.meta.mkdir(parents=True, exist_ok=True)
-    fileio.atomic_write(layout.settings, dump_json(settings, str(layout.settings), indent=2), durable=True)
+    fileio.atomic_write(layout.settings, data, durable=True)
+    layout.backups.mkdir(parents=True, exist_ok=True)
+    fileio.atomic_write(layout.backups / layout.settings.name, data, durable=True)
 
 
 def derive_kek(passphrase: str, kdf: dict[str, Any]) -> bytes:
