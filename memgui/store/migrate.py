@@ -157,11 +157,8 @@ def _settings_lock(layout: Layout, timeout: float) -> Iterator[None]:
 
 
 def _write_settings(layout: Layout, settings: dict[str, Any]) -> None:
-    """Replace the settings and keep a copy in .memgui/backups/ for ``repair``."""
+    """Replace the settings (``keyring`` keeps a copy in .memgui/backups/ for ``repair``)."""
     keyring.write_settings(layout, settings)
-    layout.backups.mkdir(parents=True, exist_ok=True)
-    fileio.atomic_write(layout.backups / layout.settings.name, fileio.read_bytes(layout.settings) or b"",
-                        durable=True)
 
 
 def _refuse_damaged(layout: Layout) -> None:

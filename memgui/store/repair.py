@@ -356,6 +356,9 @@ class _Repairer:
     # -- store-wide files --------------------------------------------------------------------------
     def _fix_store_file(self, problem: Problem) -> None:
         path = problem.path
+        if path.is_relative_to(self.layout.quarantine) and problem.code != TEMP:
+            self.did(f"left alone (kept files are never touched): {problem}")
+            return
         if problem.code == TEMP:
             self._remove_temp(path)
             return

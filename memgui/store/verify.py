@@ -124,7 +124,7 @@ class _Verifier:
                 self.report.add(code, path, "is not encrypted, but this store is", folder)
                 return
             key_id = line[len(ENC_PREFIX) :].split(b".", 1)[0].decode("ascii", "replace")
-            if key_id not in self.key_ids:
+            if self.key_ids and key_id not in self.key_ids:  # (no key ids: the settings are unreadable)
                 self.report.add(code, path, f"is sealed with an unknown key {key_id!r}", folder)
                 return
 
@@ -385,7 +385,8 @@ class _Verifier:
         cipher = self.codec.cipher if self.codec is not None else None
         if cipher is not None and not cipher.allow_plain:  # (an encryption in progress converts them later)
             for top, _, files in os.walk(self.layout.quarantine):
-                for name in (n for n in files if not fileio.is_temp_name(n)):  # temporary files: see _temps
+                # (temporary files: see _temps; settings are plain by design, kept or not)
+                for name in (n for n in files if not fileio.is_temp_name(n) and not n.endswith("settings.json")):
                     data = self._read(Path(top) / name, None)
                     if data is not None and not data.startswith(ENC_PREFIX):
                         self.report.add(DAMAGED, Path(top) / name, "is not encrypted, but this store is")

@@ -127,6 +127,7 @@ def test_writer_killed_120_times_loses_no_acknowledged_write(tmp_path: Path) -> 
 
 
 @pytest.mark.soak
+@pytest.mark.timeout(3600)
 def test_writer_killed_1000_times_soak(tmp_path: Path) -> None:
     root = tmp_path / "data"
     acked = kill_writers(root, tmp_path, runs=1000, seed=11)

@@ -342,3 +342,25 @@ def test_repair_one_user_touches_no_other(templates: dict[str, Path], tmp_path: 
     assert report.ok
     assert (root / "bob/user_facts.json").read_bytes() == BAD
     assert [p.folder for p in verify_store(root).problems] == ["bob"]
+
+
+@pytest.mark.parametrize("damage", [BAD, None], ids=["damaged", "missing"])
+def test_repair_restores_the_settings_of_an_encrypted_store(templates: dict[str, Path], tmp_path: Path,
+                                                            damage: bytes | None) -> None:
+    kind = KINDS["settings"]
+    root = place(templates, kind, tmp_path)
+    path = root / kind.rel
+    good = path.read_bytes()
+    if damage is None:
+        path.unlink()
+        codes = {p.code for p in verify_store(root, KEY).problems}
+        assert codes == {"settings-missing"}  # the files are encrypted: nothing reads without their keys
+    else:
+        put(path, damage)
+        with pytest.raises(CorruptDataError):
+            store_for(root, kind)
+    report = repair_store(root, KEY)
+    assert report.ok, report.left
+    assert path.read_bytes() == good
+    assert list(quarantined(root).values()) == ([] if damage is None else [damage])
+    assert store_for(root, kind).get_user_facts("alice") == {"likes": ["tea"]}
