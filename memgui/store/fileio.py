@@ -256,21 +256,22 @@ def append_bytes(path: Path, data: bytes, *, durable: bool) -> tuple[int, int, i
         os.close(fd)
 
 
-def write_at_end(fd: int, path: Path, data: bytes, *, durable: bool, cut_to: int | None = None) -> tuple[int, int, int]:
-    """Append ``data`` through an open O_APPEND descriptor, first cutting the file to ``cut_to`` (a torn
-    tail). On failure the file is cut back to where it ended and ``StoreIOError`` raised."""
+def write_at(fd: int, path: Path, data: bytes, offset: int, *, durable: bool, cut: bool) -> tuple[int, int, int]:
+    """Write ``data`` at ``offset`` of an open file (the end of its content; past it there may be zero padding
+    that this overwrites), first cutting the file at ``offset`` when ``cut`` (a torn tail is there). On failure
+    the bytes from ``offset`` are zeroed or cut again and ``StoreIOError`` raised. Returns the stat key."""
     size = -1
     try:
         size = os.fstat(fd).st_size
-        if cut_to is not None and size > cut_to:
+        if cut and size > offset:
             _fault("truncate", path)
-            os.ftruncate(fd, cut_to)
-            size = cut_to
+            os.ftruncate(fd, offset)
+            size = offset
         _fault("write", path)
-        view = memoryview(data)
+        view, at = memoryview(data), offset
         while view:
-            written = os.write(fd, view)
-            view = view[written:]
+            written = os.pwrite(fd, view, at)
+            view, at = view[written:], at + written
         if durable:
             _fault("fsync", path)
             os.fdatasync(fd) if hasattr(os, "fdatasync") else os.fsync(fd)
@@ -279,7 +280,9 @@ def write_at_end(fd: int, path: Path, data: bytes, *, durable: bool, cut_to: int
     except OSError as exc:
         if size >= 0:
             with contextlib.suppress(OSError):
-                os.ftruncate(fd, size)
+                if size > offset:  # preallocated: put the zeros back
+                    os.pwrite(fd, bytes(min(len(data), size - offset)), offset)
+                os.ftruncate(fd, max(size, offset))
         raise StoreIOError(path, exc) from exc
 
 

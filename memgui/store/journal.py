@@ -33,7 +33,16 @@ from memgui.store.errors import CorruptDataError, StoreIOError
 from memgui.store.records import check_message
 
 SEQ_KEY = "_memgui_seq"
+#: Zero bytes written after the header of a busy user's durable journal, so that appending a record changes
+#: neither the file's size nor its blocks and fdatasync only writes the data (about 1.5x faster here).
+PREALLOCATE = 256 * 1024
 MATERIALIZE_EVERY = 256
+
+
+def journal_content(data: bytes) -> bytes:
+    """A journal's bytes without the zero padding a durable journal is preallocated with."""
+    zero = data.find(0)
+    return data if zero < 0 else data[:zero]
 
 
 @cache
@@ -57,6 +66,7 @@ class JournalState:
     documents: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     done: set[int] = dataclasses.field(default_factory=set)
     head: bytes = b""  # the header line as stored: tells this file from a later one with the same inode
+    torn: bool = False  # bytes of a half-written record follow the content (a writer was killed)
 
     @property
     def last_seq(self) -> int:
@@ -100,7 +110,9 @@ class Journal:
     def _read(self) -> JournalState:
         key = fileio.stat_key(self.path)
         state = self._state
-        if key is not None and key == state.key:
+        if key is not None and key == state.key and (key[1] == state.offset or not self._more(state)):
+            # A preallocated journal keeps its size, and a coarse clock can keep its mtime: past the content
+            # there must still be a zero byte for nothing to have been appended.
             return state
         if key is None:
             self._state = JournalState()
@@ -139,14 +151,38 @@ class Journal:
                 return None
             if os.pread(fd, len(state.head), 0) != state.head:
                 return None
-            return os.pread(fd, size - state.offset, state.offset)
+            chunks, at = [], state.offset
+            while at < size:  # up to the zero padding: a fresh journal is mostly zeros
+                chunk = os.pread(fd, min(size - at, 65536), at)
+                zero = chunk.find(0)
+                if zero >= 0 or not chunk:
+                    chunks.append(chunk[: max(zero, 0)] if zero >= 0 else chunk)
+                    break
+                chunks.append(chunk)
+                at += len(chunk)
+            return b"".join(chunks)
         except OSError as exc:
             raise StoreIOError(self.path, exc) from exc
         finally:
             os.close(fd)
 
+    def _more(self, state: JournalState) -> bool:
+        """Whether anything but zero padding follows the parsed content."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0))
+        except FileNotFoundError:
+            return True
+        except OSError as exc:
+            raise StoreIOError(self.path, exc) from exc
+        try:
+            return os.pread(fd, 1, state.offset) not in (b"", b"\0")
+        finally:
+            os.close(fd)
+
     def _parse(self, state: JournalState, data: bytes) -> None:
+        data = journal_content(data)
         end = data.rfind(b"\n") + 1
+        state.torn = len(data) > end
         for line in data[:end].split(b"\n")[:-1]:
             state.lines += 1
             record = self._decode(line, state.lines)
@@ -200,12 +236,13 @@ class Journal:
         if self._fd < 0 or self._fd_owner != owner:
             self.close()
             try:
-                self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0))
+                self._fd = os.open(self.path, os.O_WRONLY | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0))
             except OSError as exc:
                 raise StoreIOError(self.path, exc) from exc
             self._fd_owner = owner
-        state.key = fileio.write_at_end(self._fd, self.path, data, durable=durable, cut_to=state.offset)
+        state.key = fileio.write_at(self._fd, self.path, data, state.offset, durable=durable, cut=state.torn)
         state.offset += len(data)
+        state.torn = False
 
     def cut(self, offset: int) -> None:
         """Take back everything appended after ``offset`` (a write that could not complete); the caller holds
@@ -223,12 +260,14 @@ class Journal:
                 os.close(self._fd)
         self._fd = -1
 
-    def reset(self, base: int, *, durable: bool) -> None:
-        """Start an empty journal at ``base`` (the files hold everything up to it)."""
+    def reset(self, base: int, *, durable: bool, preallocate: bool = False) -> None:
+        """Start an empty journal at ``base`` (the files hold everything up to it), with PREALLOCATE zero bytes
+        after the header when ``preallocate`` (a user writing message after message: an idle user's journal
+        should not hold a quarter megabyte of zeros)."""
         header = self.codec.encode_line({"journal": 2, "boot": boot_id(), "base": base,
                                          "id": secrets.token_hex(8)}, self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        stat = fileio.atomic_write(self.path, header, durable=durable)
+        stat = fileio.atomic_write(self.path, header + (bytes(PREALLOCATE) if preallocate else b""), durable=durable)
         self.close()
         self._state = JournalState(key=(stat.st_ino, stat.st_size, stat.st_mtime_ns), offset=len(header),
                                    lines=1, base=base, boot=boot_id(), head=header)
@@ -239,4 +278,5 @@ class Journal:
         return self._state
 
     def size(self) -> int:
-        return self._state.key[1] if self._state.key else 0
+        """Bytes of content (the zero padding of a durable journal is not content)."""
+        return self._state.offset

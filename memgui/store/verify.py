@@ -20,7 +20,7 @@ from memgui.store import fileio, keyring
 from memgui.store.codec import ENC_PREFIX, Codec, parse_json
 from memgui.store.errors import CorruptDataError, StoreIOError
 from memgui.store.ids import folder_for, id_from_folder, is_hashed_folder, is_user_folder_name
-from memgui.store.journal import Journal
+from memgui.store.journal import Journal, journal_content
 from memgui.store.json_merge import file_seq
 from memgui.store.layout import Layout
 from memgui.store.records import (
@@ -279,6 +279,7 @@ class _Verifier:
         data = self._read(path, name)
         if data is None:
             return
+        data = journal_content(data)  # a busy user's journal is padded with zeros
         if data and not data.endswith(b"\n"):
             self.report.add(TORN, path, "ends in a half-written record (a writer was killed); the next write "
                             "of this user cuts it", name)

@@ -235,3 +235,28 @@ def test_history_read_straight_after_writes_matches_the_files_later(make_store: 
     assert reopened.get_message_history("u", include_archived=True) == seen
     on_disk = read_jsonl(data_dir / "u" / ARCHIVE) + read_json(data_dir / "u" / "conversation_history.json")["messages"]
     assert [m["id"] for m in on_disk] == [m["id"] for m in seen]
+
+
+def test_a_busy_users_preallocated_journal_reads_and_verifies(tmp_path: Path) -> None:
+    """After MATERIALIZE_EVERY messages in a row the journal is padded with zeros (faster fdatasync); readers,
+    other processes' writers and verify see only its records."""
+    from memgui.store import JsonMemoryStore, build_config
+    from memgui.store.journal import MATERIALIZE_EVERY, PREALLOCATE
+    from memgui.store.verify import verify_store
+
+    config = build_config({"DATA_DIR": tmp_path, "MAX_MESSAGES": 50}, environ={})
+    writer, reader = JsonMemoryStore(config), JsonMemoryStore(config)
+    for i in range(MATERIALIZE_EVERY + 3):
+        writer.add_message("busy", "user", f"m{i}")
+    journal = writer.layout.journal(writer.layout.user_dir("busy"))
+    assert journal.stat().st_size >= PREALLOCATE
+    assert [m["content"] for m in reader.get_message_history("busy", include_archived=True)] == [
+        f"m{i}" for i in range(MATERIALIZE_EVERY + 3)]
+    reader.add_message("busy", "assistant", "from another store object")
+    writer.add_message("busy", "user", "and back")
+    contents = [m["content"] for m in JsonMemoryStore(config).get_message_history("busy", 2)]
+    assert contents == ["from another store object", "and back"]
+    assert verify_store(tmp_path).ok
+    writer.close()
+    reader.close()
+    assert journal.stat().st_size < PREALLOCATE  # quiet again: the flush leaves a journal without padding
