@@ -110,15 +110,13 @@ class Journal:
     def _read(self) -> JournalState:
         key = fileio.stat_key(self.path)
         state = self._state
-        if key is not None and key == state.key and (key[1] == state.offset or not self._more(state)):
-            # A preallocated journal keeps its size, and a coarse clock can keep its mtime: past the content
-            # there must still be a zero byte for nothing to have been appended.
-            return state
         if key is None:
             self._state = JournalState()
             return self._state
         if state.key is not None and key[0] == state.key[0] and key[1] >= state.offset:
-            data = self._grown(state)  # the same file, grown: parse what is new
+            if key == state.key and key[1] == state.offset:
+                return state  # unchanged (a padded journal keeps its size, and a coarse clock its mtime: look)
+            data = self._grown(state)  # the same file: parse what was appended, up to the zero padding
             if data is not None:
                 self._parse(state, data)
                 state.key = key
@@ -163,19 +161,6 @@ class Journal:
             return b"".join(chunks)
         except OSError as exc:
             raise StoreIOError(self.path, exc) from exc
-        finally:
-            os.close(fd)
-
-    def _more(self, state: JournalState) -> bool:
-        """Whether anything but zero padding follows the parsed content."""
-        try:
-            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0))
-        except FileNotFoundError:
-            return True
-        except OSError as exc:
-            raise StoreIOError(self.path, exc) from exc
-        try:
-            return os.pread(fd, 1, state.offset) not in (b"", b"\0")
         finally:
             os.close(fd)
 

@@ -8,12 +8,8 @@ so once ``globalChanged`` arrived, every earlier event has been handled.
 from __future__ import annotations
 
 import itertools
-import json
 import math
 import os
-import select
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,52 +18,14 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Slot
 from pytestqt.qtbot import QtBot
+from support.writer_process import Writer
 
 from memgui.models.watcher import POLL_MIN_SLICE, StoreWatcher
 from memgui.store import JsonMemoryStore, build_config, fileio
 
-WORKER = Path(__file__).resolve().parent / "workers" / "store_writer.py"
 WAIT_MS = 5000
 KEY = "watcher test passphrase"
 
-
-class Writer:
-    """A writer process driven by JSON lines; ``call`` returns its reply (``t``: time right after return)."""
-
-    def __init__(self, data_dir: Path, *options: str) -> None:
-        self.proc = subprocess.Popen([sys.executable, str(WORKER), str(data_dir), *options],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        assert json.loads(self._read()) == {"ready": True}
-
-    def _read(self) -> str:
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        assert line, f"writer exited with {self.proc.wait()}"
-        return line
-
-    def call(self, op: str, **args: Any) -> dict[str, Any]:
-        """Run a command and wait for its reply (this process's event loop does not run meanwhile)."""
-        self.send(op, **args)
-        return self.receive()
-
-    def send(self, op: str, **args: Any) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps({"op": op, **args}) + "\n")
-        self.proc.stdin.flush()
-
-    def has_reply(self) -> bool:
-        assert self.proc.stdout is not None
-        return bool(select.select([self.proc.stdout], [], [], 0)[0])
-
-    def receive(self) -> dict[str, Any]:
-        reply: dict[str, Any] = json.loads(self._read())
-        assert "error" not in reply, reply["error"]
-        return reply
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.call("quit")
-            self.proc.wait(timeout=30)
 
 
 class Recorder(QObject):

@@ -5,64 +5,22 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import json
 import math
-import select
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QObject, Slot
 from pytestqt.qtbot import QtBot
+from support.writer_process import Writer
 
 from memgui.app import MainWindow
 from memgui.models.json_tree_model import COL_VALUE, JsonTreeModel
 from memgui.models.users_model import UserSummary
 from memgui.store import JsonMemoryStore, build_config
 
-WORKER = Path(__file__).resolve().parents[1] / "models" / "workers" / "store_writer.py"
 WAIT_MS = 10_000
 
-
-class Writer:
-    """Another process writing the store; ``call`` returns its reply (``t``: wall time right after the store
-    call returned). This process's event loop does not run during ``call``."""
-
-    def __init__(self, data_dir: Path, *options: str) -> None:
-        self.proc = subprocess.Popen([sys.executable, str(WORKER), str(data_dir), *options],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        assert json.loads(self._read()) == {"ready": True}
-
-    def _read(self) -> str:
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        assert line, f"writer exited with {self.proc.wait()}"
-        return line
-
-    def call(self, op: str, **args: Any) -> dict[str, Any]:
-        self.send(op, **args)
-        return self.receive()
-
-    def send(self, op: str, **args: Any) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps({"op": op, **args}) + "\n")
-        self.proc.stdin.flush()
-
-    def has_reply(self) -> bool:
-        assert self.proc.stdout is not None
-        return bool(select.select([self.proc.stdout], [], [], 0)[0])
-
-    def receive(self) -> dict[str, Any]:
-        reply: dict[str, Any] = json.loads(self._read())
-        assert "error" not in reply, reply["error"]
-        return reply
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.call("quit")
-            self.proc.wait(timeout=30)
 
 
 def open_store(data_dir: Path, key: str | None = None) -> JsonMemoryStore:
