@@ -430,6 +430,17 @@ class Lock:
         finally:
             self.release()
 
+    def close(self) -> None:
+        """Close the lock file's descriptor if the lock is not held (it is reopened on the next acquire)."""
+        if self._thread_lock.acquire(blocking=False):
+            try:
+                if self._depth == 0 and self._fd >= 0:
+                    with contextlib.suppress(OSError):
+                        os.close(self._fd)
+                    self._fd = -1
+            finally:
+                self._thread_lock.release()
+
     def try_acquire(self) -> bool:
         """Take the lock if nobody holds it; False at once otherwise. Pair with ``release``."""
         return self._acquire(0)

@@ -299,9 +299,12 @@ class JsonCore(MemoryStore):
         self._materializer.flush()
 
     def close(self) -> None:
-        """Flush pending messages into the files and drop caches; the store stays usable."""
+        """Flush pending messages into the files, drop caches and close the descriptors kept open (journals,
+        lock files); the store stays usable and reopens what it needs."""
         self._materializer.flush()
         self.files.clear()
+        for lock in self._locks.values():
+            lock.close()
 
     def describe(self) -> dict[str, Any]:
         return {"backend": "json", "data_dir": str(self.root), "encrypted": self.codec.encrypted,

@@ -222,14 +222,19 @@ class JsonFiles:
         """Drop everything cached about a folder (after a move or an erase)."""
         self._cache.forget_under(folder)
         with self._mutex:
-            self._journals.pop(folder, None)
+            journal = self._journals.pop(folder, None)
+        if journal is not None:
+            journal.close()
         for kind in ("history", "metrics"):
             self._merged.pop((folder, kind), None)
 
     def clear(self) -> None:
+        """Drop every cache and close the journals' descriptors."""
         self._cache.clear()
         with self._mutex:
-            self._journals.clear()
+            journals, self._journals = list(self._journals.values()), {}
+        for journal in journals:
+            journal.close()
         self._merged.clear()
 
     def sync_folder(self, folder: Path) -> None:

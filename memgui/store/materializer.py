@@ -51,10 +51,9 @@ class Materializer:
     def _run(self) -> None:
         while True:
             with self._cond:
-                while not self._due:
-                    if not self._cond.wait(timeout=30):
-                        self._thread = None
-                        return
+                if not self._due:  # nothing left: the thread ends (it holds the store; the next schedule restarts it)
+                    self._thread = None
+                    return
                 folder, (when, user_id) = min(self._due.items(), key=lambda item: item[1][0])
                 delay = when - time.monotonic()
                 if delay > 0:
