@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import weakref
 from collections.abc import Iterator
 from datetime import date, datetime, tzinfo
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from memgui.store import fileio
 from memgui.store.base import MemoryStore
 from memgui.store.errors import MemoryStoreError
 from memgui.store.json_store import JsonMemoryStore
@@ -101,6 +103,8 @@ class Conversation:
             self._fd = os.open(self._path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
         if self._fd < 0:
             return 0
+        self._finalizer = weakref.finalize(self, fileio.close_quietly, self._fd)  # if never closed
+        self._finalizer.atexit = False  # at exit the OS closes it; the flush at exit still needs it
         self._ino = os.fstat(self._fd).st_ino
         return self._complete_end(os.fstat(self._fd).st_size)
 
@@ -316,7 +320,7 @@ class Conversation:
 
     def close(self) -> None:
         if self._fd >= 0:
-            os.close(self._fd)
+            self._finalizer()  # closes the descriptor, once
             self._fd = -1
 
 

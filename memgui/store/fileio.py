@@ -15,6 +15,7 @@ import secrets
 import stat as stat_mod
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -344,6 +345,12 @@ def remove_stale_temps(folder: Path, prefix: str = ".") -> list[Path]:
     return removed
 
 
+def close_quietly(fd: int) -> None:
+    """Close a descriptor, ignoring errors (a finalizer's job)."""
+    with contextlib.suppress(OSError):
+        os.close(fd)
+
+
 class Lock:
     """An exclusive lock between processes and threads on a lock file that is never deleted.
 
@@ -372,6 +379,9 @@ class Lock:
                 self._path.parent.mkdir(parents=True, exist_ok=True)
                 fd = os.open(self._path, os.O_RDWR | os.O_CREAT | _O_CLOEXEC | _O_NOFOLLOW, 0o666)
             self._fd, self._pid = fd, os.getpid()
+            # A store that is never closed still gives its descriptors back when it is collected.
+            self._finalizer = weakref.finalize(self, close_quietly, fd)
+            self._finalizer.atexit = False  # at exit the OS closes it; the flush at exit still needs it
         return self._fd
 
     def _acquire(self, timeout: float) -> bool:
@@ -435,8 +445,7 @@ class Lock:
         if self._thread_lock.acquire(blocking=False):
             try:
                 if self._depth == 0 and self._fd >= 0:
-                    with contextlib.suppress(OSError):
-                        os.close(self._fd)
+                    self._finalizer()  # closes the descriptor, once
                     self._fd = -1
             finally:
                 self._thread_lock.release()

@@ -23,6 +23,7 @@ import dataclasses
 import os
 import secrets
 import threading
+import weakref
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -225,6 +226,8 @@ class Journal:
             except OSError as exc:
                 raise StoreIOError(self.path, exc) from exc
             self._fd_owner = owner
+            self._finalizer = weakref.finalize(self, fileio.close_quietly, self._fd)
+            self._finalizer.atexit = False  # at exit the OS closes it; the flush at exit still needs it
         state.key = fileio.write_at(self._fd, self.path, data, state.offset, durable=durable, cut=state.torn)
         state.offset += len(data)
         state.torn = False
@@ -241,8 +244,7 @@ class Journal:
 
     def close(self) -> None:
         if self._fd >= 0:
-            with contextlib.suppress(OSError):
-                os.close(self._fd)
+            self._finalizer()  # closes the descriptor, once
         self._fd = -1
 
     def reset(self, base: int, *, durable: bool, preallocate: bool = False) -> None:

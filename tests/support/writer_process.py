@@ -40,7 +40,9 @@ class Writer:
 
     def has_reply(self) -> bool:
         assert self.proc.stdout is not None
-        return bool(select.select([self.proc.stdout], [], [], 0)[0])
+        poller = select.poll()  # not select(): a long test session may hold descriptors above 1024
+        poller.register(self.proc.stdout, select.POLLIN)
+        return bool(poller.poll(0))
 
     def receive(self) -> dict[str, Any]:
         reply: dict[str, Any] = json.loads(self._read())
