@@ -60,11 +60,17 @@ def parse_json(data: bytes, path: Path, where: str = "") -> Any:
         raise CorruptDataError(path, f"{where}is not valid JSON ({exc})") from None
 
 
+#: Documents up to this size (compact) are written indented, for people who read or edit them by hand; larger
+#: ones compact: Python's json encodes indented output in pure Python, tens of times slower than compact.
+PRETTY_LIMIT = 32 * 1024
+
+
 def dump_json(value: Any, what: str, *, indent: int | None = None) -> bytes:
     """Strict JSON bytes for ``value``; ``ValidationError`` naming ``what`` if it cannot be stored."""
     try:
-        text = json.dumps(value, ensure_ascii=False, allow_nan=False, indent=indent,
-                          separators=(",", ": ") if indent else (",", ":"))
+        text = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        if indent and len(text) <= PRETTY_LIMIT:
+            text = json.dumps(value, ensure_ascii=False, allow_nan=False, indent=indent)
     except RecursionError:
         raise ValidationError(f"{what}: value nests too deeply to store") from None
     except (TypeError, ValueError) as exc:
