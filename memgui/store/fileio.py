@@ -197,21 +197,6 @@ def read_bytes_keyed(path: Path) -> tuple[bytes, tuple[int, int, int]] | None:
         os.close(fd)
 
 
-def read_range(path: Path, start: int) -> bytes | None:
-    """The bytes of ``path`` from ``start`` to its end; None if it does not exist."""
-    try:
-        fd = os.open(path, os.O_RDONLY | _O_NOFOLLOW | _O_CLOEXEC)
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise StoreIOError(path, exc) from exc
-    try:
-        size = os.fstat(fd).st_size
-        return os.pread(fd, max(0, size - start), start) if size > start else b""
-    finally:
-        os.close(fd)
-
-
 def stat_key(path: Path) -> tuple[int, int, int] | None:
     """Identity of a file's current content for caches: (inode, size, mtime_ns); None if absent."""
     try:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from memgui.store.errors import CorruptDataError
 from memgui.store.ids import folder_for
-from memgui.store.records import GLOBAL_FILE, INDEX_FILE, USER_FILES, USER_LOGS, DocKind, LogKind
+from memgui.store.records import GLOBAL_FILE, INDEX_FILE, USER_LOGS, LogKind
 
 META = ".memgui"
 
@@ -54,10 +54,6 @@ class Layout:
         if not stat.S_ISDIR(mode):
             raise CorruptDataError(path, "is not a directory")
         return path, True
-
-    @staticmethod
-    def doc(user_dir: Path, kind: DocKind) -> Path:
-        return user_dir / USER_FILES[kind]
 
     @staticmethod
     def log(user_dir: Path, kind: LogKind) -> Path:
