@@ -242,17 +242,25 @@ def append_bytes(path: Path, data: bytes, *, durable: bool) -> tuple[int, int, i
         os.close(fd)
 
 
-def write_at(fd: int, path: Path, data: bytes, offset: int, *, durable: bool, cut: bool) -> tuple[int, int, int]:
+def write_at(fd: int, path: Path, data: bytes, offset: int, *, durable: bool, cut: bool, slack: int = 0) -> None:
     """Write ``data`` at ``offset`` of an open file (the end of its content; past it there may be zero padding
     that this overwrites), first cutting the file at ``offset`` when ``cut`` (a torn tail is there). On failure
-    the bytes from ``offset`` are zeroed or cut again and ``StoreIOError`` raised. Returns the stat key."""
+    the bytes from ``offset`` are zeroed or cut again and ``StoreIOError`` raised. When ``data`` reaches past
+    the end of the file, ``slack`` zero bytes follow it: the appends after it then change neither the file's
+    size nor its blocks, and their fdatasync writes the data alone.
+
+    Nothing here asks for the file's timestamps (no ``stat``): on Linux 6.13+ (multigrain timestamps) a query
+    makes the next write stamp the inode with a fine-grained time, and its fdatasync then costs about 1.4x
+    as much. The size comes from ``lseek``, which reads no timestamp."""
     size = -1
     try:
-        size = os.fstat(fd).st_size
+        size = os.lseek(fd, 0, os.SEEK_END)
         if cut and size > offset:
             _fault("truncate", path)
             os.ftruncate(fd, offset)
             size = offset
+        if slack and offset + len(data) > size:
+            data += bytes(slack)
         _fault("write", path)
         view, at = memoryview(data), offset
         while view:
@@ -261,12 +269,10 @@ def write_at(fd: int, path: Path, data: bytes, offset: int, *, durable: bool, cu
         if durable:
             _fault("fsync", path)
             os.fdatasync(fd) if hasattr(os, "fdatasync") else os.fsync(fd)
-        st = os.fstat(fd)
-        return (st.st_ino, st.st_size, st.st_mtime_ns)
     except OSError as exc:
         if size >= 0:
             with contextlib.suppress(OSError):
-                if size > offset:  # preallocated: put the zeros back
+                if size > offset:  # padded: put the zeros back
                     os.pwrite(fd, bytes(min(len(data), size - offset)), offset)
                 os.ftruncate(fd, max(size, offset))
         raise StoreIOError(path, exc) from exc

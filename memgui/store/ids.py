@@ -37,6 +37,8 @@ def normalize_user_id(user_id: object) -> str:
         raise InvalidUserIdError(user_id, "is empty or blank")
     if len(text) > MAX_ID_CHARS:
         raise InvalidUserIdError(user_id, f"is longer than {MAX_ID_CHARS} characters ({len(text)})")
+    if PLAIN_ID.fullmatch(text):  # the common case, on every call: nothing below can refuse it
+        return text
     for ch in text:
         category = unicodedata.category(ch)
         if category == "Cc":

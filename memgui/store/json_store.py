@@ -98,10 +98,10 @@ class JsonMemoryStore(JsonCore):
             seq += 1
             records.append({"seq": seq, "msg": message, "day": day.isoformat(),
                             "max": self.config.MAX_MESSAGES, "archive": self.config.ARCHIVE_TRIMMED})
-        journal.append_many(records, durable=self.durable)
+        journal.append_many(records, durable=self.durable, padded=True)
         if len(journal.state.messages) >= MATERIALIZE_EVERY:
             try:
-                self._materialize(txn.folder, busy=True)
+                self._materialize(txn.folder)
             except (StoreIOError, CorruptDataError) as exc:
                 # The messages are acknowledged by their journal lines: failing the call now would make a
                 # caller retry (and store them twice). The files catch up later.
@@ -235,9 +235,8 @@ class JsonMemoryStore(JsonCore):
                 SHAPE_CHECKS[kind](journal_path, put.get("doc"))
                 self.files.put_doc(folder, kind, put["doc"], durable=False)
 
-    def _materialize(self, folder: Path, *, busy: bool = False) -> None:
-        """Under the user's lock: write the journal's messages into the v1 files, then reset the journal
-        (preallocated when the user is ``busy`` writing message after message, see journal.PREALLOCATE)."""
+    def _materialize(self, folder: Path) -> None:
+        """Under the user's lock: write the journal's messages into the v1 files, then reset the journal."""
         journal = self.files.journal(folder)
         state = journal.read()
         if state.messages:
@@ -247,12 +246,12 @@ class JsonMemoryStore(JsonCore):
             assert history is not None and metrics is not None
             self.files.put_doc(folder, "history", history, durable=False)
             self.files.put_doc(folder, "metrics", metrics, durable=False)
-        self._checkpoint(folder, state.last_seq, preallocate=busy)
+        self._checkpoint(folder, state.last_seq)
 
-    def _checkpoint(self, folder: Path, base: int, *, preallocate: bool = False) -> None:
+    def _checkpoint(self, folder: Path, base: int) -> None:
         if self.durable:
             self.files.sync_folder(folder)
-        self.files.journal(folder).reset(base, durable=self.durable, preallocate=preallocate and self.durable)
+        self.files.journal(folder).reset(base, durable=self.durable)
 
 
     def _materialize_if_idle(self, folder: Path, user_id: str) -> bool:

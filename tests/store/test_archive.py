@@ -237,21 +237,25 @@ def test_history_read_straight_after_writes_matches_the_files_later(make_store: 
     assert [m["id"] for m in on_disk] == [m["id"] for m in seen]
 
 
-def test_a_busy_users_preallocated_journal_reads_and_verifies(tmp_path: Path) -> None:
-    """After MATERIALIZE_EVERY messages in a row the journal is padded with zeros (faster fdatasync); readers,
-    other processes' writers and verify see only its records."""
+def test_a_writing_users_padded_journal_reads_and_verifies(tmp_path: Path) -> None:
+    """Durable message records leave zero padding after them (faster fdatasync), grown again each time a
+    record reaches past it; readers, other processes' writers and verify see only the records."""
     from memgui.store import JsonMemoryStore, build_config
-    from memgui.store.journal import MATERIALIZE_EVERY, PREALLOCATE
+    from memgui.store.journal import SLACK
     from memgui.store.verify import verify_store
 
     config = build_config({"DATA_DIR": tmp_path, "MAX_MESSAGES": 50}, environ={})
     writer, reader = JsonMemoryStore(config), JsonMemoryStore(config)
-    for i in range(MATERIALIZE_EVERY + 3):
-        writer.add_message("busy", "user", f"m{i}")
+    writer.add_message("busy", "user", "first")  # a new user's first message goes into the files
+    long_text = "x" * 1500
+    count = 2 * SLACK // len(long_text) + 3  # past the padding twice, before MATERIALIZE_EVERY
+    for i in range(count):
+        writer.add_message("busy", "user", f"m{i} {long_text}")
     journal = writer.layout.journal(writer.layout.user_dir("busy"))
-    assert journal.stat().st_size >= PREALLOCATE
-    assert [m["content"] for m in reader.get_message_history("busy", include_archived=True)] == [
-        f"m{i}" for i in range(MATERIALIZE_EVERY + 3)]
+    assert journal.stat().st_size > 2 * SLACK
+    assert journal.read_bytes().endswith(bytes(1024))  # padded
+    expected = ["first"] + [f"m{i} {long_text}" for i in range(count)]
+    assert [m["content"] for m in reader.get_message_history("busy", include_archived=True)] == expected
     reader.add_message("busy", "assistant", "from another store object")
     writer.add_message("busy", "user", "and back")
     contents = [m["content"] for m in JsonMemoryStore(config).get_message_history("busy", 2)]
@@ -259,4 +263,42 @@ def test_a_busy_users_preallocated_journal_reads_and_verifies(tmp_path: Path) ->
     assert verify_store(tmp_path).ok
     writer.close()
     reader.close()
-    assert journal.stat().st_size < PREALLOCATE  # quiet again: the flush leaves a journal without padding
+    assert journal.stat().st_size < 1024  # quiet again: the flush leaves a journal without padding
+
+
+def test_the_message_hot_path_asks_for_no_timestamp_of_the_journal(tmp_path: Path, monkeypatch) -> None:
+    """On Linux 6.13+ a stat of a file makes its next write stamp a fine-grained time, and the fdatasync
+    after it then costs about 1.4x: add_message must neither stat nor fstat the journal it appends to."""
+    from memgui.store import JsonMemoryStore, build_config
+
+    store = JsonMemoryStore(build_config({"DATA_DIR": tmp_path}, environ={}))
+    store.add_message("u", "user", "one")
+    store.add_message("u", "user", "two")  # the journal exists and is open
+    journal = str(store.layout.journal(store.layout.user_dir("u")))
+    fds: set[int] = set()
+    real_open, real_stat, real_fstat = os.open, os.stat, os.fstat
+
+    def tracking_open(path, *args, **kwargs):
+        fd = real_open(path, *args, **kwargs)
+        if os.fspath(path) == journal:
+            fds.add(fd)
+        return fd
+
+    def guarded_stat(path, *args, **kwargs):
+        assert os.fspath(path) != journal, "stat of the journal on the hot path"
+        return real_stat(path, *args, **kwargs)
+
+    def guarded_fstat(fd):
+        assert fd not in fds, "fstat of the journal on the hot path"
+        return real_fstat(fd)
+
+    monkeypatch.setattr(os, "open", tracking_open)
+    monkeypatch.setattr(os, "stat", guarded_stat)
+    monkeypatch.setattr(os, "fstat", guarded_fstat)
+    monkeypatch.setattr(os, "lstat", guarded_stat)
+    monkeypatch.setattr(store._materializer, "schedule", lambda folder, user_id: None)  # no idle flush meanwhile
+    for i in range(20):
+        store.add_message("u", "assistant" if i % 2 else "user", f"message {i}")
+    monkeypatch.undo()
+    assert [m["content"] for m in store.get_message_history("u", 3)] == ["message 17", "message 18", "message 19"]
+    store.close()
