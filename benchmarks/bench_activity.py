@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -23,8 +22,9 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QElapsedTimer, QEventLoop, QObject, QTimer, Slot
+from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
+from stall import StallMeter, peak_mb
 
 from memgui.store import JsonMemoryStore, build_config
 from memgui.store.activity import UserActivity, user_activity
@@ -62,36 +62,6 @@ def generate(root: Path, count: int) -> None:
     store.close()
     marker.touch()
     print(f"generated {count:,} messages in {time.perf_counter() - began:.1f} s")
-
-
-class StallMeter(QObject):
-    """Ticks every ``interval`` ms on the GUI thread and keeps the longest gap between two ticks."""
-
-    def __init__(self, interval: int = 5) -> None:
-        super().__init__()
-        self.timer = QTimer(self)
-        self.timer.setInterval(interval)
-        self.timer.timeout.connect(self._tick)
-        self.clock = QElapsedTimer()
-        self.longest = 0.0
-
-    def start(self) -> None:
-        self.longest = 0.0
-        self.clock.start()
-        self.timer.start()
-
-    def stop(self) -> float:
-        self.timer.stop()
-        self._tick()
-        return self.longest
-
-    @Slot()
-    def _tick(self) -> None:
-        self.longest = max(self.longest, self.clock.restart() / 1000.0)
-
-
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main() -> int:

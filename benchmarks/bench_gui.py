@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,48 +23,27 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QElapsedTimer, QObject, QSettings, QTimer, Slot
+from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
+from stall import StallMeter, peak_mb
 
 from memgui.__main__ import settle_garbage_collector
 from memgui.app import MainWindow
 from memgui.store import JsonMemoryStore, build_config
 
 
-class StallMeter(QObject):
-    """Ticks every ``interval`` ms on the GUI thread and keeps the longest gap between two ticks."""
-
-    def __init__(self, interval: int = 5) -> None:
-        super().__init__()
-        self.interval = interval
-        self.timer = QTimer(self)
-        self.timer.setInterval(interval)
-        self.timer.timeout.connect(self._tick)
-        self.clock = QElapsedTimer()
-        self.longest = 0.0
-
-    def start(self) -> None:
-        self.longest = 0.0
-        self.clock.start()
-        self.timer.start()
-
-    def stop(self) -> float:
-        self.timer.stop()
-        return self.longest
-
-    @Slot()
-    def _tick(self) -> None:
-        gap = self.clock.restart() / 1000.0
-        self.longest = max(self.longest, gap)
-
-
 def generate_in_child(path: Path, users: int, messages: int) -> None:
-    if (path / "users_index.json").exists() or any(path.glob("*/user_profile.json")):
+    """Generate the store at ``path`` unless a complete one is cached there (a run interrupted while
+    generating leaves no marker, and its folder is made again)."""
+    marker = path.with_name(path.name + ".complete")
+    if marker.exists() and path.is_dir():
         return
+    shutil.rmtree(path, ignore_errors=True)
     code = ("import sys; from memgui.demo import generate; "
             "generate(sys.argv[1], users=int(sys.argv[2]), messages_per_user=int(sys.argv[3]), damaged=False).close()")
     start = time.perf_counter()
     subprocess.run([sys.executable, "-c", code, str(path), str(users), str(messages)], check=True)
+    marker.touch()
     print(f"  (generated {users:,} x {messages:,} in {time.perf_counter() - start:.1f} s)")
 
 
@@ -152,7 +131,7 @@ def bench_conversation(app: QApplication, folder: Path, settings: QSettings, met
     search_time = time.perf_counter() - search_start
     search_stall = meter.stop()
 
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    peak = peak_mb()
     print(f"conversation, {rows:,} messages:")
     print(f"  newest on screen {from_select * 1000:8.0f} ms   (target < 1000 ms; from selecting the user)")
     print(f"  ... from start   {newest * 1000:8.0f} ms   (window built, incl. the metrics view, then the user)")

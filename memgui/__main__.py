@@ -60,10 +60,11 @@ def settle_garbage_collector() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtCore import QSettings, Qt, QTimer
     from PySide6.QtWidgets import QApplication
 
     from memgui.app import MainWindow
+    from memgui.views.activity_pane import ActivityPane
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
     assert isinstance(app, QApplication)
@@ -90,7 +91,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         def shoot() -> None:
             nonlocal status
-            app.processEvents()
+            pane = window.tabs.currentWidget()
+            if isinstance(pane, ActivityPane) and pane.loader.busy:  # its charts are still being computed
+                pane.updated.connect(shoot, Qt.ConnectionType.SingleShotConnection)
+                return
+            for _ in range(3):  # the layout requests the last results posted (the charts' new sizes)
+                app.sendPostedEvents()
+                app.processEvents()
             if not window.grab().save(str(target), "PNG"):
                 print(f"memgui: could not write {target}", file=sys.stderr)
                 status = 1

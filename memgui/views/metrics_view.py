@@ -8,37 +8,25 @@ thread; the newest request wins, so quick changes of selection never show anothe
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
-    QScrollArea,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from memgui.models.activity_worker import ActivityLoader
 from memgui.store.activity import ProgressFn, UserActivity, user_activity
 from memgui.store.base import MemoryStore
-from memgui.store.timeutil import now_utc
+from memgui.views.activity_pane import ActivityPane, plain_label
 from memgui.views.charts import BarChart, CalendarHeatmap, ChartPanel, DailyChart
 
 LAST_YEAR = 0  # the year selector's "last 12 months"
-
-
-def plain_label(text: str = "", parent: QWidget | None = None) -> QLabel:
-    """A label that never interprets its text as HTML (ids and names come from users)."""
-    label = QLabel(text, parent)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    return label
 
 
 def when(moment: datetime | None) -> str:
@@ -54,11 +42,8 @@ def compute_user(store: MemoryStore, user_id: str, now: datetime, progress: Prog
     return user_activity(store, user_id, now, progress)
 
 
-class MetricsView(QWidget):
+class MetricsView(ActivityPane):
     """The selected user's charts; ``set_user(None)`` shows an empty state."""
-
-    updated = Signal()  # a result is on screen
-    clock: Callable[[], datetime] = staticmethod(now_utc)  # patched in tests
 
     def __init__(self, store: MemoryStore, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -66,44 +51,20 @@ class MetricsView(QWidget):
         self._store = store
         self._user_id: str | None = None
         self.activity: UserActivity | None = None
-        self.loader = ActivityLoader(self)
         self.loader.ready.connect(self._on_ready)
         self.loader.failed.connect(self._on_failed)
-        self.loader.progressChanged.connect(self._on_progress)
-        self.loader.busyChanged.connect(self._on_busy)
 
         self._pages = QStackedWidget(self)
         self._placeholder = plain_label("Select a user to see their activity.", self)
         self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._placeholder.setEnabled(False)
         self._pages.addWidget(self._placeholder)
-        scroll = QScrollArea(self)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        body = QWidget(scroll)
-        scroll.setWidget(body)
-        self._pages.addWidget(scroll)
+        self._pages.addWidget(self.scroll_area)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(self._pages)
 
-        layout = QVBoxLayout(body)
-        self.heading = plain_label("", body)
-        font = self.heading.font()
-        font.setPointSizeF(font.pointSizeF() * 1.3)
-        font.setBold(True)
-        self.heading.setFont(font)
-        layout.addWidget(self.heading)
-        self.progress = QProgressBar(body)
-        self.progress.setRange(0, 1000)
-        self.progress.setTextVisible(False)
-        self.progress.setMaximumHeight(6)
-        self.progress.hide()
-        layout.addWidget(self.progress)
-        self.error = plain_label("", body)
-        self.error.setWordWrap(True)
-        self.error.hide()
-        layout.addWidget(self.error)
+        body, layout = self.body, self.body_layout
         layout.addLayout(self._build_summary(body))
 
         self.messages_chart = DailyChart("Messages per day", "messages", body)
@@ -120,15 +81,11 @@ class MetricsView(QWidget):
         self.year.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.year.currentIndexChanged.connect(self._on_year)
         self.calendar.header.insertWidget(2, self.year)
-        grid = QGridLayout()
-        grid.addWidget(self.charts["messages"], 0, 0, 1, 2)
-        grid.addWidget(self.charts["words"], 1, 0, 1, 2)
-        grid.addWidget(self.charts["calendar"], 2, 0, 1, 2)
-        grid.addWidget(self.charts["facts"], 3, 0)
-        grid.addWidget(self.charts["lengths"], 3, 1)
-        grid.setColumnStretch(0, 2)
-        grid.setColumnStretch(1, 3)
-        layout.addLayout(grid)
+        self.set_rows([(self.messages_chart,), (self.words_chart,), (self.calendar,),
+                       (self.facts_chart, self.lengths_chart)])
+        self.grid.setColumnStretch(0, 2)
+        self.grid.setColumnStretch(1, 3)
+        layout.addLayout(self.grid)
         layout.addStretch(1)
         self._show_placeholder()
 
@@ -226,14 +183,8 @@ class MetricsView(QWidget):
             for label in self.summary.values():
                 label.setText("—")
 
-    @Slot(float)
-    def _on_progress(self, fraction: float) -> None:
-        self.progress.setValue(round(fraction * 1000))
-
-    @Slot(bool)
-    def _on_busy(self, busy: bool) -> None:
-        self.progress.setValue(0)
-        self.progress.setVisible(busy and self._user_id is not None)
+    def progress_wanted(self) -> bool:
+        return self._user_id is not None
 
     def _show(self, a: UserActivity) -> None:
         self.heading.setText(a.name if a.name == a.user_id else f"{a.name} ({a.user_id})")

@@ -8,30 +8,24 @@ metrics (not their messages), so it stays quick however long the histories are.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
-    QGridLayout,
     QHeaderView,
-    QProgressBar,
-    QScrollArea,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from memgui.models.activity_worker import ActivityLoader
 from memgui.store.activity import ProgressFn, StoreOverview, UserStanding, store_overview
 from memgui.store.base import MemoryStore
-from memgui.store.timeutil import now_utc
+from memgui.views.activity_pane import ActivityPane, plain_label
 from memgui.views.charts import BarChart, ChartPanel, DailyChart
-from memgui.views.metrics_view import plain_label
 
 BREAKING_COLUMNS = ("User", "Name", "Streak", "Time zone", "Local time", "Time left")
 
@@ -53,11 +47,8 @@ def duration_text(delta: timedelta) -> str:
     return f"{minutes // 60} h {minutes % 60:02d} min"
 
 
-class OverviewView(QWidget):
+class OverviewView(ActivityPane):
     """Charts and lists for every user of the store."""
-
-    updated = Signal()  # a result is on screen
-    clock: Callable[[], datetime] = staticmethod(now_utc)  # patched in tests
 
     def __init__(self, store: MemoryStore, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -65,40 +56,15 @@ class OverviewView(QWidget):
         self._store = store
         self.overview: StoreOverview | None = None
         self._stale = True  # computed on the next show (or refresh)
-        self.loader = ActivityLoader(self)
         self.loader.ready.connect(self._on_ready)
         self.loader.failed.connect(self._on_failed)
-        self.loader.progressChanged.connect(self._on_progress)
-        self.loader.busyChanged.connect(self._on_busy)
-
-        scroll = QScrollArea(self)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        body = QWidget(scroll)
-        scroll.setWidget(body)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
+        outer.addWidget(self.scroll_area)
 
-        layout = QVBoxLayout(body)
-        self.heading = plain_label("Overview", body)
-        font = self.heading.font()
-        font.setPointSizeF(font.pointSizeF() * 1.3)
-        font.setBold(True)
-        self.heading.setFont(font)
-        layout.addWidget(self.heading)
-        self.subheading = plain_label("", body)
-        layout.addWidget(self.subheading)
-        self.progress = QProgressBar(body)
-        self.progress.setRange(0, 1000)
-        self.progress.setTextVisible(False)
-        self.progress.setMaximumHeight(6)
-        self.progress.hide()
-        layout.addWidget(self.progress)
-        self.error = plain_label("", body)
-        self.error.setWordWrap(True)
-        self.error.hide()
-        layout.addWidget(self.error)
+        body, layout = self.body, self.body_layout
+        self.heading.setText("Overview")
+        self.subheading.show()
 
         self.active_chart = DailyChart("Active users per day (each in their own zone)", "users", body)
         self.active_chart.empty_text = "No active days yet"
@@ -131,12 +97,8 @@ class OverviewView(QWidget):
         box_layout.addWidget(self.breaking_caption)
         box_layout.addWidget(self.breaking, 1)
 
-        grid = QGridLayout()
-        grid.addWidget(self.active_chart, 0, 0, 1, 2)
-        grid.addWidget(self.streaks_chart, 1, 0)
-        grid.addWidget(self.top_chart, 1, 1)
-        grid.addWidget(box, 2, 0, 1, 2)
-        layout.addLayout(grid)
+        self.set_rows([(self.active_chart,), (self.streaks_chart, self.top_chart), (box,)])
+        layout.addLayout(self.grid)
         layout.addStretch(1)
 
     @property
@@ -176,15 +138,6 @@ class OverviewView(QWidget):
     def _on_failed(self, message: str) -> None:
         self.error.setText(f"Could not compute the overview: {message}")
         self.error.show()
-
-    @Slot(float)
-    def _on_progress(self, fraction: float) -> None:
-        self.progress.setValue(round(fraction * 1000))
-
-    @Slot(bool)
-    def _on_busy(self, busy: bool) -> None:
-        self.progress.setValue(0)
-        self.progress.setVisible(busy)
 
     def _show(self, o: StoreOverview) -> None:
         users = len(o.users)

@@ -154,3 +154,25 @@ def test_computed_when_shown_and_for_another_store(qtbot: QtBot, store: JsonMemo
     finally:
         view.loader.wait(5_000)
         other.close()
+
+
+def test_a_narrow_pane_stacks_the_charts_side_by_side(qtbot: QtBot, store: JsonMemoryStore,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pane too narrow for two charts side by side stacks them (no sideways scrolling); wide again, they
+    are side by side again."""
+    view = refreshed(qtbot, make_view(qtbot, store, monkeypatch))
+    view.show()
+    qtbot.waitExposed(view)
+
+    def rows() -> tuple[int, int]:
+        grid = view.grid
+        return (grid.getItemPosition(grid.indexOf(view.streaks_chart))[0],
+                grid.getItemPosition(grid.indexOf(view.top_chart))[0])
+
+    assert rows()[0] == rows()[1] and not view.is_narrow()
+    narrow = view.streaks_chart.minimumSizeHint().width() + view.top_chart.minimumSizeHint().width()
+    view.resize(narrow, 900)
+    qtbot.waitUntil(lambda: rows()[1] == rows()[0] + 1)
+    assert view.is_narrow()
+    view.resize(1000, 900)
+    qtbot.waitUntil(lambda: rows()[0] == rows()[1])

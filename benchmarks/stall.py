@@ -1,0 +1,40 @@
+"""What the GUI benchmarks share: the event-loop stall meter and the process's peak memory."""
+
+from __future__ import annotations
+
+import resource
+
+from PySide6.QtCore import QElapsedTimer, QObject, QTimer, Slot
+
+
+class StallMeter(QObject):
+    """Ticks every ``interval`` ms on the GUI thread and keeps the longest gap between two ticks (seconds):
+    the longest time the event loop could not run, so the longest a user's input waited."""
+
+    def __init__(self, interval: int = 5) -> None:
+        super().__init__()
+        self.timer = QTimer(self)
+        self.timer.setInterval(interval)
+        self.timer.timeout.connect(self._tick)
+        self.clock = QElapsedTimer()
+        self.longest = 0.0
+
+    def start(self) -> None:
+        self.longest = 0.0
+        self.clock.start()
+        self.timer.start()
+
+    def stop(self) -> float:
+        """The longest gap, counting the one in progress (a stall that ends with the measurement)."""
+        self.timer.stop()
+        self._tick()
+        return self.longest
+
+    @Slot()
+    def _tick(self) -> None:
+        self.longest = max(self.longest, self.clock.restart() / 1000.0)
+
+
+def peak_mb() -> float:
+    """The peak resident memory of this process so far, MiB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
