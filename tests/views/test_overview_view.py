@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtGui import QColor, QPalette, QShowEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from memgui.store import JsonMemoryStore, build_config
@@ -161,8 +161,12 @@ def test_a_narrow_pane_stacks_the_charts_side_by_side(qtbot: QtBot, store: JsonM
     """A pane too narrow for two charts side by side stacks them (no sideways scrolling); wide again, they
     are side by side again."""
     view = refreshed(qtbot, make_view(qtbot, store, monkeypatch))
-    view.show()
-    qtbot.waitExposed(view)
+    window = QWidget()  # a shown parent without a layout: resizing the pane changes no window's size hints
+    qtbot.addWidget(window)
+    window.resize(1100, 1000)
+    view.setParent(window)
+    window.show()
+    qtbot.waitExposed(window)
 
     def rows() -> tuple[int, int]:
         grid = view.grid
