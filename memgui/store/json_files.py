@@ -149,7 +149,9 @@ class JsonFiles:
         if fresh:
             data = b"".join(self.codec.encode_line(e, path) for e in fresh)
             key = fileio.append_bytes(path, data, durable=durable)
-            self._remember_tail(path, key, (tail + [message_id(e) for e in fresh])[-(count + 256):], whole)
+            ids = tail + [message_id(e) for e in fresh]
+            kept = ids[-(count + 256):]
+            self._remember_tail(path, key, kept, whole and len(kept) == len(ids))
 
     def _tail_ids(self, path: Path, count: int) -> tuple[list[str], bool]:
         """The ids of (at least) the last ``count`` lines of a log, and whether that is every line: kept from

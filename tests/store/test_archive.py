@@ -302,3 +302,26 @@ def test_the_message_hot_path_asks_for_no_timestamp_of_the_journal(tmp_path: Pat
     monkeypatch.undo()
     assert [m["content"] for m in store.get_message_history("u", 3)] == ["message 17", "message 18", "message 19"]
     store.close()
+
+
+def test_archive_dedupe_sees_appends_made_by_others(tmp_path: Path) -> None:
+    """The ids of the archive's tail are kept between this process's appends; a line another process added
+    in between (the file changed) is read, so a batch repeated after a kill is still stored once."""
+    from memgui.store import build_config
+    from memgui.store.records import message_id
+
+    store = JsonMemoryStore(build_config({"DATA_DIR": tmp_path}, environ={}))
+    store.add_message("u", "user", "hello")
+    folder = store.layout.user_dir("u")
+    files = store.files
+    batch = [{"content": f"m{i}", "timestamp": "2025-01-01T00:00:00+00:00", "is_user": True, "id": f"id{i}"}
+             for i in range(6)]
+    files.append_log(folder, "archive", batch[:2], window=10)
+    files.append_log(folder, "archive", batch[:3], window=10)  # m0, m1 already there (kept ids)
+    other = JsonMemoryStore(build_config({"DATA_DIR": tmp_path}, environ={}))
+    other.files.append_log(folder, "archive", batch[3:5], window=10)  # another writer: m3, m4
+    files.append_log(folder, "archive", batch, window=10)  # only m5 is new
+    archive = folder / ARCHIVE
+    assert [message_id(entry) for entry in read_jsonl(archive)] == [f"id{i}" for i in range(6)]
+    store.close()
+    other.close()
