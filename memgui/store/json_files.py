@@ -254,7 +254,8 @@ class JsonFiles:
         for kind in ("history", "metrics"):
             self._merged.pop((folder, kind), None)
         with self._mutex:
-            self._tails = {path: hit for path, hit in self._tails.items() if not path.is_relative_to(folder)}
+            prefix = os.path.join(folder, "")
+            self._tails = {path: hit for path, hit in self._tails.items() if not str(path).startswith(prefix)}
 
     def clear(self) -> None:
         """Drop every cache and close the journals' descriptors."""
