@@ -41,7 +41,8 @@ POLL_BUDGET_S = 0.008  # time a poll tick may spend on the rotating slice (about
 POLL_MIN_SLICE = 16
 HOT_S = 120.0  # users changed this recently are re-checked on every poll tick
 HOT_MAX = 256
-ARM_CHUNK = 300  # folders armed per event-loop turn at start, so a large store does not freeze the window
+ARM_BUDGET_S = 0.015  # time spent arming folders per event-loop turn at start: a large store never freezes the window
+ARM_MIN = 8  # folders armed per turn however slow the disk
 MAX_BACKOFF_S = 1.0
 STARTUP_SLACK_S = 2.0
 FolderId = Callable[[str], "str | None"]
@@ -82,7 +83,8 @@ class StoreWatcher(QObject):
         self._hot: dict[str, float] = {}
         self._pending: set[str] = set()
         self._pending_root = False
-        self._to_arm: list[str] = []
+        self._to_arm: list[str] = []  # folders present at start, adopted and armed a slice per event-loop turn
+        self._waiting: set[str] = set()  # the same, as a set
         self._is_ready = False
         self._flushing = False
         self._stopped = False
@@ -103,10 +105,8 @@ class StoreWatcher(QObject):
         self._poll.timeout.connect(self._on_poll)
 
         self._arm_root()
-        for name in sorted(list_dirs(self._root) or ()):
-            self._adopt(name)
-        self._order = list(self._folders)
-        self._to_arm = list(self._order)
+        self._to_arm = sorted(list_dirs(self._root) or (), reverse=True)  # popped from the end: in order
+        self._waiting = set(self._to_arm)
         self._arming.start(0)
         if poll_interval_ms > 0:
             self._poll.start(poll_interval_ms)
@@ -143,6 +143,7 @@ class StoreWatcher(QObject):
         self._owner.clear()
         self._pending.clear()
         self._to_arm.clear()
+        self._waiting.clear()
         self._root_watch = None
 
     # -- events and the debounce -----------------------------------------------------------------
@@ -311,7 +312,7 @@ class StoreWatcher(QObject):
         current = list_dirs(self._root) or set()
         for name in [n for n in self._folders if n not in current]:
             batch.users |= self._forget(name)
-        added = [n for n in current if n not in self._folders and n not in self._rejected]
+        added = [n for n in current if n not in self._folders and n not in self._rejected and n not in self._waiting]
         for name in sorted(added):
             folder = self._adopt(name)
             if folder is not None:  # its first signature is the baseline: usersChanged makes readers load it
@@ -367,12 +368,17 @@ class StoreWatcher(QObject):
     @Slot()
     def _on_arm_step(self) -> None:
         """Arm and take the first signature of the folders present at start, a chunk per event-loop turn."""
-        chunk, self._to_arm = self._to_arm[:ARM_CHUNK], self._to_arm[ARM_CHUNK:]
         batch = Batch()
-        for name in chunk:
-            folder = self._folders.get(name)
-            if folder is not None and folder.stat is None:
-                self._check_name(name, batch)
+        deadline = time.perf_counter() + ARM_BUDGET_S
+        count = 0
+        while self._to_arm and (count < ARM_MIN or time.perf_counter() < deadline):
+            name = self._to_arm.pop()
+            self._waiting.discard(name)
+            count += 1
+            if name in self._folders or self._adopt(name) is None:
+                continue
+            self._order.append(name)
+            self._check_name(name, batch)
         if self._to_arm:
             self._arming.start(0)
         else:

@@ -424,3 +424,32 @@ def test_data_dir_made_after_start(qtbot: QtBot, parent: QObject, data_dir: Path
     qtbot.waitUntil(lambda: watcher.user_ids() == ["first"], timeout=WAIT_MS)
     with qtbot.waitSignal(watcher.userChanged, check_params_cb=signal_for("first"), timeout=WAIT_MS):
         writer.call("add_fact", user="first", text="watched now")
+
+
+def test_a_large_store_is_armed_a_slice_per_turn_and_misses_nothing(qtbot: QtBot, parent: QObject, data_dir: Path,
+                                                                     writers: list[Writer], monkeypatch) -> None:
+    """At start the folders are adopted and watched a few per event-loop turn (the window paints meanwhile);
+    a user written before their folder was armed, a user made and one removed during that time are all
+    reported, and every folder ends up watched once."""
+    import memgui.models.watcher as watcher_module
+
+    store = open_store(data_dir)
+    names = [f"user{i:03d}" for i in range(60)]
+    for name in names:
+        store.create_user(name)
+    store.set_global_context("sentinel", -1)
+    writers.append(writer := Writer(data_dir))
+    monkeypatch.setattr(watcher_module, "ARM_BUDGET_S", 0.0)  # ARM_MIN folders a turn
+    watcher = StoreWatcher.for_store(store, parent, poll_interval_ms=0, since=time.time())
+    rec = Recorder(watcher)
+    watcher._arming.stop()  # the first turn by hand
+    assert watcher.user_ids() == []  # nothing was looked at in the constructor
+    watcher._on_arm_step()
+    assert watcher.user_ids() == names[:watcher_module.ARM_MIN] and not watcher.is_ready
+    writer.call("add_message", user="newcomer", content="made while the watcher arms")
+    writer.call("erase_user", user="user059")
+    writer.call("add_message", user="user058", content="written before its folder was armed")
+    qtbot.waitUntil(lambda: watcher.is_ready, timeout=WAIT_MS)  # the step armed the next turn
+    qtbot.waitUntil(lambda: watcher.user_ids() == sorted([*names[:-1], "newcomer"]), timeout=WAIT_MS)
+    assert "user058" in rec.ids() and rec.lists  # its first look saw the write; the list changed
+    assert set(rec.ids()) <= {"user058", "newcomer"}
