@@ -89,7 +89,8 @@ class LiveRefresh(QObject):
         """Watch ``store`` (before its first read: changes from then on are reported)."""
         self.stop()
         if isinstance(store, JsonMemoryStore):
-            self.watcher = StoreWatcher.for_store(store, self, since=time.time() - SINCE_SLACK_S)
+            # The users' folders are armed once the list is read (_on_users_done): not competing with it.
+            self.watcher = StoreWatcher.for_store(store, self, since=time.time() - SINCE_SLACK_S, arm=False)
             self.watcher.usersChanged.connect(self._on_users_changed)
             self.watcher.userChanged.connect(self._on_user_changed)
             self.watcher.globalChanged.connect(self._on_global_changed)
@@ -155,6 +156,8 @@ class LiveRefresh(QObject):
     def _on_users_done(self, generation: int) -> None:
         if generation != self.window._generation:
             return
+        if self.watcher is not None:
+            self.watcher.arm_folders()
         early, self._early = self._early, set()
         for user_id in sorted(early):
             self._reload_summary(user_id)

@@ -60,11 +60,13 @@ class StoreWatcher(QObject):
 
     def __init__(self, root: str | os.PathLike[str], folder_id: FolderId, parent: QObject | None = None, *,
                  poll_interval_ms: int = POLL_MS, quiet_ms: int = QUIET_MS, max_wait_ms: int = MAX_WAIT_MS,
-                 since: float | None = None) -> None:
+                 since: float | None = None, arm: bool = True) -> None:
         """``folder_id`` maps a folder name of DATA_DIR to its user id (None: not a user folder).
         Files modified after ``since`` (wall time of the caller's first read; default: a moment ago) are
         reported once at start: that covers changes made before the watches took hold.
-        ``poll_interval_ms`` of 0 turns the safety-net poll off."""
+        ``poll_interval_ms`` of 0 turns the safety-net poll off. ``arm=False`` watches only DATA_DIR until
+        ``arm_folders`` is called (a window arms once its first read is done: arming 10,000 folders takes
+        seconds of the GUI thread, and a first look still reports what changed since ``since``)."""
         super().__init__(parent)
         self._root = os.path.abspath(os.fspath(root))
         self._global = os.path.join(self._root, GLOBAL_FILE)
@@ -107,15 +109,17 @@ class StoreWatcher(QObject):
         self._arm_root()
         self._to_arm = sorted(list_dirs(self._root) or (), reverse=True)  # popped from the end: in order
         self._waiting = set(self._to_arm)
-        self._arming.start(0)
+        self._arm_started = False
+        if arm:
+            self.arm_folders()
         if poll_interval_ms > 0:
             self._poll.start(poll_interval_ms)
 
     @classmethod
     def for_store(cls, store: JsonMemoryStore, parent: QObject | None = None, *,
-                  poll_interval_ms: int = POLL_MS, since: float | None = None) -> StoreWatcher:
+                  poll_interval_ms: int = POLL_MS, since: float | None = None, arm: bool = True) -> StoreWatcher:
         """A watcher over a JSON store's folder, mapping folder names with ``store.folder_id``."""
-        return cls(store.root, store.folder_id, parent, poll_interval_ms=poll_interval_ms, since=since)
+        return cls(store.root, store.folder_id, parent, poll_interval_ms=poll_interval_ms, since=since, arm=arm)
 
     @property
     def root(self) -> Path:
@@ -364,6 +368,12 @@ class StoreWatcher(QObject):
         if ino is not None and self._fs.addPath(target):
             self._root_watch = (target, ino)
             self._owner[target] = ""
+
+    def arm_folders(self) -> None:
+        """Start adopting and watching the folders present at start (once; ``ready`` follows)."""
+        if not self._arm_started and not self._stopped:
+            self._arm_started = True
+            self._arming.start(0)
 
     @Slot()
     def _on_arm_step(self) -> None:

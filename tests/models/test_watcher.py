@@ -453,3 +453,20 @@ def test_a_large_store_is_armed_a_slice_per_turn_and_misses_nothing(qtbot: QtBot
     qtbot.waitUntil(lambda: watcher.user_ids() == sorted([*names[:-1], "newcomer"]), timeout=WAIT_MS)
     assert "user058" in rec.ids() and rec.lists  # its first look saw the write; the list changed
     assert set(rec.ids()) <= {"user058", "newcomer"}
+
+
+def test_a_watcher_made_unarmed_watches_only_data_dir_until_armed(qtbot: QtBot, parent: QObject,
+                                                                   seeded: JsonMemoryStore, data_dir: Path,
+                                                                   writers: list[Writer]) -> None:
+    """``arm=False`` (the window, while its first read runs): the global context and the list of folders are
+    followed at once, the users' folders once ``arm_folders`` is called, and what changed meanwhile is then
+    reported by their first look."""
+    writers.append(writer := Writer(data_dir))
+    watcher = StoreWatcher.for_store(seeded, parent, poll_interval_ms=0, since=time.time(), arm=False)
+    rec = Recorder(watcher)
+    writer.call("add_message", user="alice", content="while unarmed")
+    sentinel(qtbot, watcher, writer)  # DATA_DIR is watched: the global context is reported
+    assert watcher.user_ids() == [] and not watcher.is_ready and rec.ids() == []
+    with qtbot.waitSignal(watcher.ready, timeout=WAIT_MS):
+        watcher.arm_folders()
+    assert watcher.user_ids() == ["alice", "bob"] and rec.ids() == ["alice"]
