@@ -26,6 +26,7 @@ from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 from stall import StallMeter, peak_mb
 
+from memgui.__main__ import settle_garbage_collector
 from memgui.store import JsonMemoryStore, build_config
 from memgui.store.activity import UserActivity, user_activity
 from memgui.views.metrics_view import MetricsView
@@ -104,6 +105,7 @@ def main() -> int:
         drawing[0] = time.perf_counter() - began
 
     view._show = timed_draw  # type: ignore[method-assign,assignment]
+    settle_garbage_collector()  # as memgui's main() does once its window is up
     # The same meter over an idle event loop: on a shared machine the scheduler alone causes stalls.
     idle = QEventLoop()
     QTimer.singleShot(3000, idle.quit)
