@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import shutil
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -101,20 +102,33 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def steps_of(op: Op, root: Path) -> list[tuple[str, str]]:
-    """The file-layer steps ``op`` takes on a copy of ``root``."""
+    """The file-layer steps ``op`` takes on a copy of ``root``, in the calling thread (a store's background
+    materializer, this one's or an earlier test's, is not the call under test)."""
     seen: list[tuple[str, str]] = []
-    fileio.FAULT_HOOK = lambda step, path: seen.append((step, path.name))
+    caller = threading.current_thread()
+
+    def record(step: str, path: Path) -> None:
+        if threading.current_thread() is caller:
+            seen.append((step, path.name))
+
+    store = open_store(root, MAX_MESSAGES=5)
+    fileio.FAULT_HOOK = record
     try:
-        op(open_store(root, MAX_MESSAGES=5), "probe")
+        op(store, "probe")
     finally:
         fileio.FAULT_HOOK = None
+        store.close()
     return seen
 
 
 def fail_at(index: int, code: int) -> Callable[[str, Path], None]:
+    """Fail the ``index``-th step taken by the calling thread (as ``steps_of`` counts them)."""
     calls = [0]
+    caller = threading.current_thread()
 
     def hook(step: str, path: Path) -> None:
+        if threading.current_thread() is not caller:
+            return
         calls[0] += 1
         if calls[0] == index + 1:
             raise OSError(code, f"injected {errno.errorcode[code]} at {step}", str(path))
