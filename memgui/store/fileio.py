@@ -79,19 +79,33 @@ def rename_into_place(source: Path, target: Path) -> None:
         raise StoreIOError(target, exc) from exc
 
 
+def _fsync_at(path: Path, flags: int) -> None:
+    fd = os.open(path, flags | os.O_RDONLY | _O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def fsync_dir(folder: Path) -> None:
     """Make the entries of ``folder`` (new and renamed files) durable; ``StoreIOError`` on failure."""
     try:
         _fault("dirfsync", folder)
-        fd = os.open(folder, os.O_RDONLY | _O_DIRECTORY | _O_CLOEXEC)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        _fsync_at(folder, _O_DIRECTORY)
     except StoreIOError:
         raise
     except OSError as exc:
         raise StoreIOError(folder, exc) from exc
+
+
+def fsync_file(path: Path) -> None:
+    """Make a file written without a sync durable (an absent one is skipped); ``StoreIOError`` on failure."""
+    try:
+        _fsync_at(path, 0)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise StoreIOError(path, exc) from exc
 
 
 def _mode_of(target: Path) -> int | None:

@@ -272,14 +272,5 @@ class JsonFiles:
         names = [*USER_FILES.values(), *USER_LOGS.values()]
         paths = [folder / n for n in names] + [self.layout.user_id_file(folder)]
         for path in paths:
-            try:
-                fd = os.open(path, os.O_RDONLY)
-                try:
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
-            except FileNotFoundError:
-                continue
-            except OSError as exc:
-                raise StoreIOError(path, exc) from exc
+            fileio.fsync_file(path)
         fileio.fsync_dir(folder)

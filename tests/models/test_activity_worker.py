@@ -4,7 +4,7 @@ reported, progress is relayed, and deleting the loader cancels and waits for a r
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from PySide6.QtCore import QCoreApplication, QObject, QThread
@@ -64,9 +64,8 @@ def test_only_the_newest_result_is_delivered(qtbot: QtBot, owner: QObject) -> No
     assert results == ["new"]
 
 
-def test_a_running_job_is_cancelled_by_a_newer_request(qtbot: QtBot, owner: QObject) -> None:
-    loader = ActivityLoader(owner)
-    started, cancelled = threading.Event(), threading.Event()
+def endless_job(started: threading.Event, cancelled: threading.Event) -> Callable[[ProgressFn], str]:
+    """A job that runs until cancelled: ``started`` is set when it runs, ``cancelled`` when it stops."""
 
     def endless(progress: ProgressFn) -> str:
         started.set()
@@ -78,7 +77,13 @@ def test_a_running_job_is_cancelled_by_a_newer_request(qtbot: QtBot, owner: QObj
                 raise
             cancelled.wait(0.005)
 
-    loader.submit(endless)
+    return endless
+
+
+def test_a_running_job_is_cancelled_by_a_newer_request(qtbot: QtBot, owner: QObject) -> None:
+    loader = ActivityLoader(owner)
+    started, cancelled = threading.Event(), threading.Event()
+    loader.submit(endless_job(started, cancelled))
     qtbot.waitUntil(started.is_set, timeout=5_000)
     with qtbot.waitSignal(loader.ready, timeout=5_000) as blocker:
         loader.submit(lambda progress: 42)
@@ -112,18 +117,7 @@ def test_deleting_the_loader_stops_its_job(qtbot: QtBot, qapp: object) -> None:
     parent = QObject()
     loader = ActivityLoader(parent)
     started, cancelled = threading.Event(), threading.Event()
-
-    def endless(progress: ProgressFn) -> str:
-        started.set()
-        while True:
-            try:
-                progress(0.1)
-            except Cancelled:
-                cancelled.set()
-                raise
-            cancelled.wait(0.005)
-
-    loader.submit(endless)
+    loader.submit(endless_job(started, cancelled))
     qtbot.waitUntil(started.is_set, timeout=5_000)
     with qtbot.waitSignal(parent.destroyed, timeout=5_000):
         parent.deleteLater()  # deletes the loader, whose pool waits for the job it cancelled
