@@ -15,9 +15,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFileDialog,
-    QLabel,
     QLineEdit,
-    QListWidget,
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
@@ -27,59 +25,14 @@ from PySide6.QtWidgets import (
 
 from memgui.models.json_edits import parse_json
 from memgui.store import ValidationError
+from memgui.views.dialog_parts import PreviewDialog, info_list
+from memgui.views.labels import plain_label
+from memgui.views.transfer_dialogs import EraseDialog, ImportDialog, erase_report_dialog
 
 if TYPE_CHECKING:
     from memgui.store import EraseReport, ImportPlan
 
 NO_VALUE = object()  # JsonValueDialog: "the value field is empty" (null is a value)
-
-
-def plain_label(text: str, parent: QWidget, *, name: str = "") -> QLabel:
-    """A word-wrapped label that never interprets its text as rich text (it may quote user data)."""
-    label = QLabel(text, parent)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(True)
-    if name:
-        label.setObjectName(name)
-    return label
-
-
-def info_list(parent: QWidget, lines: Sequence[str], name: str = "previewList") -> QListWidget:
-    """A list of plain-text lines to read (nothing to select in it)."""
-    widget = QListWidget(parent)
-    widget.setObjectName(name)
-    widget.setWordWrap(True)
-    widget.setSelectionMode(QListWidget.SelectionMode.NoSelection)
-    widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-    widget.addItems(list(lines))
-    return widget
-
-
-class PreviewDialog(QDialog):
-    """A question with the list of what will happen (one plain-text line each), and a button that says it."""
-
-    def __init__(self, title: str, text: str, lines: Sequence[str], ok_text: str, parent: QWidget | None = None,
-                 *, cancel: bool = True) -> None:
-        super().__init__(parent)
-        self.setObjectName("previewDialog")
-        self.setWindowTitle(title)
-        self.setMinimumWidth(460)
-        self.text = plain_label(text, self, name="previewText")
-        self.list = info_list(self, lines)
-        self.list.setVisible(bool(lines))
-        buttons = QDialogButtonBox(self)
-        self.ok = buttons.addButton(ok_text, QDialogButtonBox.ButtonRole.AcceptRole)
-        if cancel:
-            buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.text)
-        layout.addWidget(self.list, 1)
-        layout.addWidget(buttons)
-
-    def lines(self) -> list[str]:
-        return [self.list.item(i).text() for i in range(self.list.count())]
 
 
 MovePreview = Callable[[str], tuple[int, list[str]]]
@@ -111,9 +64,9 @@ class MoveDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(plain_label("Move the selected facts to:", self))
+        layout.addWidget(plain_label("Move the selected facts to:", self, wrap=True))
         layout.addWidget(self.combo)
-        layout.addWidget(plain_label("What will happen:", self))
+        layout.addWidget(plain_label("What will happen:", self, wrap=True))
         layout.addWidget(self.list, 1)
         layout.addWidget(buttons)
         self.combo.currentTextChanged.connect(self._update)
@@ -153,16 +106,16 @@ class JsonValueDialog(QDialog):
         if value is not NO_VALUE:
             self.text_edit.setPlainText(json.dumps(value, ensure_ascii=False, indent=2))
         self.text_edit.setPlaceholderText('A JSON value: "text in quotes", 42, true, null, [1, 2], {"key": "value"}')
-        self.error = plain_label("", self, name="jsonError")
+        self.error = plain_label("", self, name="jsonError", wrap=True)
         self.error.hide()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel,
                                    self)
         buttons.accepted.connect(self.try_accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(plain_label("Name", self))
+        layout.addWidget(plain_label("Name", self, wrap=True))
         layout.addWidget(self.key_edit)
-        layout.addWidget(plain_label("Value (JSON)", self))
+        layout.addWidget(plain_label("Value (JSON)", self, wrap=True))
         layout.addWidget(self.text_edit, 1)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
@@ -234,8 +187,6 @@ class Dialogs:
     @classmethod
     def choose_import(cls, parent: QWidget, plans: dict[str, ImportPlan]) -> str | None:
         """How to import (merge / replace / skip, or create), after showing each plan; None: cancelled."""
-        from memgui.views.transfer_dialogs import ImportDialog
-
         dialog = ImportDialog(plans, parent)
         accepted = dialog.exec() == QDialog.DialogCode.Accepted
         choice = dialog.choice() if accepted else None
@@ -244,14 +195,10 @@ class Dialogs:
 
     @classmethod
     def confirm_erase(cls, parent: QWidget, user_id: str, what: Sequence[str]) -> bool:
-        from memgui.views.transfer_dialogs import EraseDialog
-
         return _run(EraseDialog(user_id, what, parent))
 
     @classmethod
     def show_erase_report(cls, parent: QWidget, report: EraseReport) -> None:
-        from memgui.views.transfer_dialogs import erase_report_dialog
-
         _run(erase_report_dialog(report, parent))
 
     @classmethod

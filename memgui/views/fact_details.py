@@ -30,7 +30,7 @@ from memgui.models.fact_history_model import (
 )
 from memgui.models.facts_model import FactRow
 from memgui.models.roles import ROW_ROLE
-from memgui.views.dialogs import plain_label
+from memgui.views.labels import plain_label
 
 _REMOVED_BG, _ADDED_BG = QColor("#fde2e1"), QColor("#dcfce7")
 
@@ -45,7 +45,7 @@ class FactDetails(QWidget):
         self.fact: FactRow | None = None
         self.editable = True
         self.history = FactHistoryModel(self)
-        self.title = plain_label("", self, name="factDetailsTitle")
+        self.title = plain_label("", self, name="factDetailsTitle", wrap=True)
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.category = self._value()
         self.added = self._value()
@@ -92,10 +92,10 @@ class FactDetails(QWidget):
         self.restore_button = QPushButton("Restore this version", self)
         self.restore_button.setObjectName("restoreVersionButton")
         self.restore_button.setToolTip("Make the fact what it was after this change (undo with Ctrl+Z)")
-        self.history_note = plain_label("", self, name="historyNote")
+        self.history_note = plain_label("", self, name="historyNote", wrap=True)
         right = QVBoxLayout()
         heading = QHBoxLayout()
-        heading.addWidget(plain_label("History", self, name="detailsHeading"))
+        heading.addWidget(plain_label("History", self, name="detailsHeading", wrap=True))
         heading.addWidget(self.history_note, 1)
         heading.addWidget(self.restore_button)
         right.addLayout(heading)
@@ -103,7 +103,7 @@ class FactDetails(QWidget):
         right.addWidget(self.diff, 2)
 
         self.placeholder = plain_label("Select a fact to see where it came from and how it changed.", self,
-                                       name="emptyNote")
+                                       name="emptyNote", wrap=True)
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.body = QWidget(self)
         body = QHBoxLayout(self.body)
@@ -122,7 +122,7 @@ class FactDetails(QWidget):
         self.show_fact(None)
 
     def _value(self) -> QLabel:
-        label = plain_label("", self)
+        label = plain_label("", self, wrap=True)
         label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         return label
 

@@ -13,7 +13,8 @@ from memgui.models.edits import quote
 from memgui.models.json_tree_model import JsonTreeModel, Node, replaced
 from memgui.store import ABSENT
 from memgui.views.detail_pane import DetailPane
-from memgui.views.dialogs import NO_VALUE, Dialogs, plain_label
+from memgui.views.dialogs import NO_VALUE, Dialogs
+from memgui.views.labels import plain_label
 
 
 class JsonPane(DetailPane):
@@ -36,7 +37,7 @@ class JsonPane(DetailPane):
         self.delete_button = QPushButton("Delete", self)
         self.delete_button.setObjectName("deleteKeyButton")
         self.delete_button.setToolTip("Delete the selected value (Del); Ctrl+Z brings it back")
-        hint = plain_label("Double-click a value to change it", self, name="editHint")
+        hint = plain_label("Double-click a value to change it", self, name="editHint", wrap=True)
         hint.setToolTip("Text stays text; numbers, true/false, null, lists and objects are typed as JSON")
         bar.addWidget(self.add_button)
         bar.addWidget(self.edit_button)

@@ -23,8 +23,9 @@ from PySide6.QtWidgets import (
 
 from memgui.store.activity import ProgressFn, UserActivity, user_activity
 from memgui.store.base import MemoryStore
-from memgui.views.activity_pane import ActivityPane, plain_label
+from memgui.views.activity_pane import ActivityPane
 from memgui.views.charts import BarChart, CalendarHeatmap, ChartPanel, DailyChart
+from memgui.views.labels import plain_label
 
 LAST_YEAR = 0  # the year selector's "last 12 months"
 

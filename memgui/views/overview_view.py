@@ -24,8 +24,9 @@ from PySide6.QtWidgets import (
 
 from memgui.store.activity import ProgressFn, StoreOverview, UserStanding, store_overview
 from memgui.store.base import MemoryStore
-from memgui.views.activity_pane import ActivityPane, plain_label
+from memgui.views.activity_pane import ActivityPane
 from memgui.views.charts import BarChart, ChartPanel, DailyChart
+from memgui.views.labels import plain_label
 
 BREAKING_COLUMNS = ("User", "Name", "Streak", "Time zone", "Local time", "Time left")
 

@@ -17,7 +17,8 @@ from PySide6.QtWidgets import (
 )
 
 from memgui.store import EraseReport, ImportPlan
-from memgui.views.dialogs import PreviewDialog, info_list, plain_label
+from memgui.views.dialog_parts import PreviewDialog, info_list
+from memgui.views.labels import plain_label
 
 CHOICES = {
     "merge": "Merge: add what is missing, keep what is there (a field both have keeps the stored value)",
@@ -45,7 +46,7 @@ class ImportDialog(QDialog):
                  "Nothing is written until you import.")
         self.group = QButtonGroup(self)
         layout = QVBoxLayout(self)
-        layout.addWidget(plain_label(intro, self, name="importIntro"))
+        layout.addWidget(plain_label(intro, self, name="importIntro", wrap=True))
         self.buttons: dict[str, QRadioButton] = {}
         for choice in plans:
             if choice == "create":
@@ -56,7 +57,7 @@ class ImportDialog(QDialog):
             self.buttons[choice] = button
             layout.addWidget(button)
             button.toggled.connect(self._show_plan)
-        layout.addWidget(plain_label("What will change:", self))
+        layout.addWidget(plain_label("What will change:", self, wrap=True))
         self.changes = info_list(self, (), "importChanges")
         layout.addWidget(self.changes, 1)
         box = QDialogButtonBox(self)
@@ -96,16 +97,16 @@ class EraseDialog(QDialog):
         self.setMinimumWidth(480)
         self.user_id = user_id
         layout = QVBoxLayout(self)
-        layout.addWidget(plain_label(f"Forget {user_id}?", self, name="dialogTitle"))
+        layout.addWidget(plain_label(f"Forget {user_id}?", self, name="dialogTitle", wrap=True))
         layout.addWidget(plain_label(
             "Every byte stored for this user is removed from the store, and a check then "
             "verifies that nothing is left. This cannot be undone: export the user first to keep a copy.",
-            self, name="eraseText"))
+            self, name="eraseText", wrap=True))
         if what:
             items = info_list(self, what, "eraseWhat")
             items.setMaximumHeight(110)
             layout.addWidget(items)
-        layout.addWidget(plain_label("Type the user id to confirm:", self))
+        layout.addWidget(plain_label("Type the user id to confirm:", self, wrap=True))
         self.confirm_edit = QLineEdit(self)
         self.confirm_edit.setObjectName("eraseConfirm")
         self.confirm_edit.setPlaceholderText(user_id)
