@@ -12,6 +12,7 @@ import contextlib
 import errno
 import os
 import secrets
+import shutil
 import stat as stat_mod
 import threading
 import time
@@ -77,6 +78,30 @@ def rename_into_place(source: Path, target: Path) -> None:
         os.rename(source, target)
     except OSError as exc:
         raise StoreIOError(target, exc) from exc
+
+
+def remove_tree(path: Path) -> None:
+    """Delete the folder ``path`` and everything in it; an OS refusal is a ``StoreIOError`` naming the file."""
+    try:
+        _fault("rmtree", path)
+        shutil.rmtree(path)
+    except OSError as exc:
+        name = exc.filename
+        if name is None or os.path.isabs(name):
+            raise StoreIOError(name or path, exc) from exc
+        # rmtree removes by descriptor: the file is named relative to a folder somewhere below ``path``
+        raise StoreIOError(path, OSError(exc.errno, f"{exc.strerror} (removing {name!r})")) from exc
+
+
+@contextlib.contextmanager
+def os_errors(path: Path) -> Iterator[None]:
+    """Turn an ``OSError`` of the block (not already a ``StoreIOError``) into a ``StoreIOError`` naming a file."""
+    try:
+        yield
+    except StoreIOError:
+        raise
+    except OSError as exc:
+        raise StoreIOError(exc.filename or path, exc) from exc
 
 
 def _fsync_at(path: Path, flags: int) -> None:

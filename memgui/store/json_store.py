@@ -338,8 +338,9 @@ class JsonMemoryStore(JsonCore):
         with self._user_lock(folder, user_id).held():
             for place in (folder, self.layout.quarantine / folder.name):
                 if place.exists():
-                    removed += [str(p.relative_to(self.root)) for p in sorted(place.rglob("*")) if p.is_file()]
-                    shutil.rmtree(place)
+                    with fileio.os_errors(place):
+                        removed += [str(p.relative_to(self.root)) for p in sorted(place.rglob("*")) if p.is_file()]
+                    fileio.remove_tree(place)
             self._drop(folder)
             if folder.name in self.read_index():
                 removed.append(f"{self.layout.index.name}: entry {folder.name!r}")
@@ -375,16 +376,17 @@ class JsonMemoryStore(JsonCore):
             self._refuse_case_twin(new.name, new_id)
             self._prepare(old)
             self._materialize(old)
-            os.rename(old, new)
+            fileio.rename_into_place(old, new)
             id_file = self.layout.user_id_file(new)
-            if is_hashed_folder(new.name):
-                id_file.parent.mkdir(exist_ok=True)
-                self.files.put(id_file, {"user_id": new_id}, durable=self.durable)
-            elif id_file.exists():
-                id_file.unlink()
+            with fileio.os_errors(id_file):
+                if is_hashed_folder(new.name):
+                    id_file.parent.mkdir(exist_ok=True)
+                    self.files.put(id_file, {"user_id": new_id}, durable=self.durable)
+                elif id_file.exists():
+                    id_file.unlink()
             quarantine = self.layout.quarantine / old.name
             if quarantine.exists():
-                os.rename(quarantine, self.layout.quarantine / new.name)
+                fileio.rename_into_place(quarantine, self.layout.quarantine / new.name)
             for folder in (old, new):
                 self._drop(folder)
             if self.durable:
