@@ -217,7 +217,7 @@ class StoreWorker(JobWorker):
             self.versions_loaded.emit(user_id, fact_id, rows, "")
         yield
 
-    # -- live refresh (memgui/live_refresh.py): what changed on disk, read again --------------------------
+    # -- live refresh (memgui/app/live_refresh.py): what changed on disk, read again --------------------------
     @Slot(int, object)
     def relist_users(self, generation: int, known: frozenset[str]) -> None:
         """The user ids on disk now, and the summaries of those not in ``known`` (users that appeared)."""

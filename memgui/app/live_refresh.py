@@ -17,20 +17,19 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QWidget
 
+from memgui.app.session import WindowSession
+from memgui.models.edit_commands import EditController
 from memgui.models.store_worker import UserDetails
 from memgui.models.users_model import UserSummary
 from memgui.models.watcher import StoreWatcher
 from memgui.store import JsonMemoryStore, MemoryStore
 from memgui.views.edit_guard import EditGuard
-
-if TYPE_CHECKING:
-    from memgui.app import MainWindow
 
 CHARTS_MS = 1000  # charts that show are computed again at most this often while changes stream in
 SINCE_SLACK_S = 0.05  # file times come from a coarser clock than time.time()
@@ -46,9 +45,12 @@ class LiveRefresh(QObject):
     _load_user = Signal(int, str)
     _load_global = Signal(int)
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, session: WindowSession, editor: EditController) -> None:
+        super().__init__(session.window)
+        self.session = session
+        self.window = session.window
+        self.panes, self.models = session.panes, session.models
+        window = session.window
         self.watcher: StoreWatcher | None = None
         self.reloads: Counter[str] = Counter()
         self._users_wanted = False  # the users list changed while it was still being read
@@ -57,8 +59,8 @@ class LiveRefresh(QObject):
         self._overview_stale = False
         self._overview: QWidget | None = None
         self._current = ""  # the user shown
-        self.guard = EditGuard(window.edit_banner, window.window_actions.editor, self)
-        for pane in (window.facts_pane, window.memories_pane, window.profile_pane, window.global_pane):
+        self.guard = EditGuard(self.panes.banner, editor, self)
+        for pane in (self.panes.facts, self.panes.memories, self.panes.profile, self.panes.global_context):
             self.guard.guard(pane.view)
         self.guard.released.connect(self._on_released)
         self._charts = QTimer(self)  # the cool-down after charts were computed again
@@ -71,9 +73,8 @@ class LiveRefresh(QObject):
         self.refresh_action.setStatusTip("Look for changes on disk now (they also show by themselves)")
         self.refresh_action.triggered.connect(self.refresh_now)
         window.addAction(self.refresh_action)
-        window.window_actions.view_menu.addAction(self.refresh_action)
 
-        worker = window.store_worker
+        worker = self.session.store_worker
         self._relist.connect(worker.relist_users)
         self._load_summary.connect(worker.load_summary)
         self._load_user.connect(worker.load_user)
@@ -81,8 +82,8 @@ class LiveRefresh(QObject):
         worker.users_relisted.connect(self._on_users_relisted)
         worker.summary_loaded.connect(self._on_summary)
         worker.users_done.connect(self._on_users_done)
-        window.tabs.currentChanged.connect(self._on_tab)
-        window.users_pane.current_changed.connect(self._on_current_user)
+        self.panes.tabs.currentChanged.connect(self._on_tab)
+        self.panes.users.current_changed.connect(self._on_current_user)
 
     # -- starting and stopping -------------------------------------------------------------------------
     def start(self, store: MemoryStore) -> None:
@@ -116,27 +117,25 @@ class LiveRefresh(QObject):
     # -- what the watcher says ---------------------------------------------------------------------------
     @Slot()
     def _on_users_changed(self) -> None:
-        w = self.window
         self._overview_changed()
-        if not w._users_done:  # the list being read may or may not hold the change: relist once it is done
+        if not self.session.users_done:  # the list being read may or may not hold the change: relist once it is done
             self._users_wanted = True
             return
         self.reloads["users"] += 1
-        self._relist.emit(w._generation, frozenset(w.users_model.user_ids()))
+        self._relist.emit(self.session.generation, frozenset(self.models.users.user_ids()))
 
     @Slot(str)
     def _on_user_changed(self, user_id: str) -> None:
-        w = self.window
-        if w._users_done:
+        if self.session.users_done:
             self._reload_summary(user_id)
         else:  # its row may be on its way with older data: read it again after the list
             self._early.add(user_id)
-        if user_id == w._shown_user:
+        if user_id == self.session.shown_user:
             self.reloads["details"] += 1
-            self._load_user.emit(w._generation, user_id)
+            self._load_user.emit(self.session.generation, user_id)
             self.reloads["conversation"] += 1
-            w.conversation_model.refresh()
-        if getattr(w.metrics_view, "user_id", None) == user_id:
+            self.models.conversation.refresh()
+        if getattr(self.panes.metrics, "user_id", None) == user_id:
             self._stale_metrics.add(user_id)
         self._overview_changed()
         self._charts_changed()
@@ -144,17 +143,17 @@ class LiveRefresh(QObject):
     @Slot()
     def _on_global_changed(self) -> None:
         self.reloads["global"] += 1
-        self._load_global.emit(self.window._generation)
+        self._load_global.emit(self.session.generation)
 
     def _reload_summary(self, user_id: str) -> None:
-        if self.window.users_model.row_of(user_id) >= 0:  # new users come with the users list
+        if self.models.users.row_of(user_id) >= 0:  # new users come with the users list
             self.reloads["summary"] += 1
-            self._load_summary.emit(self.window._generation, user_id)
+            self._load_summary.emit(self.session.generation, user_id)
 
     # -- answers -------------------------------------------------------------------------------------
     @Slot(int)
     def _on_users_done(self, generation: int) -> None:
-        if generation != self.window._generation:
+        if generation != self.session.generation:
             return
         if self.watcher is not None:
             self.watcher.arm_folders()
@@ -167,43 +166,40 @@ class LiveRefresh(QObject):
 
     @Slot(int, object, object)
     def _on_users_relisted(self, generation: int, ids: list[str], added: list[UserSummary]) -> None:
-        w = self.window
-        if generation != w._generation:
+        if generation != self.session.generation:
             return
-        model = w.users_model
+        model = self.models.users
         present = set(ids)
         for user_id in [u for u in model.user_ids() if u not in present]:
             model.remove_user(user_id)  # the current row moves to a neighbour, whose panes then load
         model.append_users(added)
-        current = w.users_pane.current_user()
+        current = self.panes.users.current_user()
         if not current:
-            w._select_first()
-        elif not w.users_pane.view.selectionModel().hasSelection():
-            w.users_pane.select_user(current)
-        w._update_status()
-        w._check_loaded()
+            self.session.commands.select_first()
+        elif not self.panes.users.view.selectionModel().hasSelection():
+            self.panes.users.select_user(current)
+        self.session.commands.update_status()
+        self.session.commands.check_loaded()
 
     @Slot(int, str, object)
     def _on_summary(self, generation: int, user_id: str, summary: UserSummary | None) -> None:
-        w = self.window
-        old = w.users_model.summary(user_id)
-        if generation != w._generation or summary is None or old is None:
+        old = self.models.users.summary(user_id)
+        if generation != self.session.generation or summary is None or old is None:
             return  # gone: the users list follows through usersChanged
-        w.users_model.apply_user(summary)
-        if user_id == w.users_pane.current_user():
-            w.header.show_user(summary)
+        self.models.users.apply_user(summary)
+        if user_id == self.panes.users.current_user():
+            self.panes.header.show_user(summary)
         if old.error != summary.error:
-            w._update_status()
+            self.session.commands.update_status()
 
     @Slot(object)
     def _on_released(self, view: QWidget) -> None:
         """An editor closed after its record was held: read that pane's data again."""
-        w = self.window
-        if view is w.global_pane.view:
+        if view is self.panes.global_context.view:
             self._on_global_changed()
-        elif w._shown_user:
+        elif self.session.shown_user:
             self.reloads["details"] += 1
-            self._load_user.emit(w._generation, w._shown_user)
+            self._load_user.emit(self.session.generation, self.session.shown_user)
 
     # -- filters the window applies to what its workers read ---------------------------------------------
     def guard_details(self, details: UserDetails) -> UserDetails:
@@ -214,15 +210,16 @@ class LiveRefresh(QObject):
         g = self.guard
         return dataclasses.replace(
             details,
-            facts=None if details.facts is None else g.rows(w.facts_pane.view, w.facts_model, details.facts),
-            memories=None if details.memories is None else g.rows(w.memories_pane.view, w.memories_model,
+            facts=None if details.facts is None else g.rows(self.panes.facts.view, self.models.facts, details.facts),
+            memories=None if details.memories is None else g.rows(self.panes.memories.view, self.models.memories,
                                                                   details.memories),
-            profile=None if details.profile is None else g.entries(w.profile_pane.view, w.profile_model,
+            profile=None if details.profile is None else g.entries(self.panes.profile.view, self.models.profile,
                                                                    details.profile))
 
     def guard_global(self, entries: Entries | None) -> Entries | None:
-        w = self.window
-        return None if entries is None else self.guard.entries(w.global_pane.view, w.global_model, entries)
+        if entries is None:
+            return None
+        return self.guard.entries(self.panes.global_context.view, self.models.global_context, entries)
 
     # -- charts ----------------------------------------------------------------------------------------
     @property
@@ -247,12 +244,11 @@ class LiveRefresh(QObject):
 
     @Slot()
     def _refresh_charts(self) -> None:
-        w = self.window
         refreshed = False
-        metrics_user = getattr(w.metrics_view, "user_id", None)
-        if w.tabs.currentWidget() is w.metrics_view and metrics_user in self._stale_metrics:
+        metrics_user = getattr(self.panes.metrics, "user_id", None)
+        if self.panes.tabs.currentWidget() is self.panes.metrics and metrics_user in self._stale_metrics:
             self._stale_metrics.discard(metrics_user)
-            w.metrics_view.refresh()
+            self.panes.metrics.refresh()
             refreshed = True
         if self._overview_stale and self.overview is not None and self.overview.isVisible():
             self._overview_stale = False
@@ -272,7 +268,7 @@ class LiveRefresh(QObject):
         if user_id != self._current:  # the panes were reset for the new user: no editor is open any more
             self._current = user_id
             self.guard.reset()
-        if self.window.tabs.currentWidget() is self.window.metrics_view:
+        if self.panes.tabs.currentWidget() is self.panes.metrics:
             self._stale_metrics.discard(user_id)  # the window just gave the charts this user: computed afresh
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:

@@ -20,8 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from memgui.actions import WindowActions
-from memgui.live_refresh import LiveRefresh
+from memgui.app.actions import WindowActions
+from memgui.app.live_refresh import LiveRefresh
+from memgui.app.session import Models, Panes, WindowSession
 from memgui.models.conversation_model import ConversationModel
 from memgui.models.conversation_worker import ConversationWorker
 from memgui.models.facts_model import FactsModel
@@ -45,7 +46,7 @@ from memgui.views.user_header import UserHeader
 from memgui.views.users_view import UsersPane
 from memgui.views.window_state import WindowState
 
-STYLE_SHEET = Path(__file__).resolve().parents[1] / "resources" / "style.qss"
+STYLE_SHEET = Path(__file__).resolve().parents[2] / "resources" / "style.qss"
 
 
 def style_sheet() -> str:
@@ -69,14 +70,12 @@ class MainWindow(QMainWindow):
     def __init__(self, store: MemoryStore, parent: QWidget | None = None, *, settings: QSettings | None = None,
                  read_only: bool = False, select: str | None = None, tab: str | None = None) -> None:
         super().__init__(parent)
-        self.store = store
-        self.read_only = read_only
+        self._store = store  # until the session holds it (_build_menu)
+        self._read_only = read_only
         self.state = WindowState(settings or QSettings("memgui", "memgui"), self)
-        self._generation = 0
         self._pending_select = select
-        self._users_done = self._global_done = self._user_done = False
+        self._global_done = self._user_done = False
         self._was_loaded = False
-        self._shown_user = ""
         self.setObjectName("mainWindow")
         self.setMinimumSize(780, 520)
         self.setStyleSheet(style_sheet())
@@ -94,12 +93,21 @@ class MainWindow(QMainWindow):
         self.global_model = GlobalContextModel(self)
         self._build()
         self._connect()
-        self.live = LiveRefresh(self)  # the window follows changes on disk (memgui/live_refresh.py)
+        self.live = LiveRefresh(self.session, self.window_actions.editor)  # follows changes on disk
+        self.window_actions.view_menu.addAction(self.live.refresh_action)
         self.live.start(store)
         if tab:
             self.show_tab(tab)
         self.state.restore(self)
         self.reload()
+
+    @property
+    def store(self) -> MemoryStore:
+        return self.session.store
+
+    @property
+    def read_only(self) -> bool:
+        return self._read_only
 
     # -- building ------------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -119,9 +127,9 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.memories_pane, "Memories")
         self.tabs.addTab(self.profile_pane, "Profile")
         self.tabs.addTab(self.global_pane, "Global context")
-        self.metrics_view = MetricsView(self.store, self)
+        self.metrics_view = MetricsView(self._store, self)
         self.tabs.addTab(self.metrics_view, "Metrics")
-        self.overview_view = OverviewView(self.store, self)  # the whole store; computes itself when shown
+        self.overview_view = OverviewView(self._store, self)  # the whole store; computes itself when shown
         self.tabs.addTab(self.overview_view, "Overview (all users)")
         right = QWidget(self)
         right.setMinimumWidth(460)
@@ -161,8 +169,15 @@ class MainWindow(QMainWindow):
         self._build_menu()
 
     def _build_menu(self) -> None:
-        """Menus, their actions and the editing side (memgui/actions.py)."""
-        self.window_actions = WindowActions(self)
+        """The session the window's parts share, then the menus, their actions and the editing side."""
+        models = Models(self.users_model, self.conversation_model, self.facts_model, self.memories_model,
+                        self.profile_model, self.global_model)
+        panes = Panes(self.tabs, self.users_pane, self.header, self.edit_banner, self.conversation_pane,
+                      self.facts_pane, self.memories_pane, self.profile_pane, self.global_pane, self.metrics_view,
+                      self.overview_view)
+        self.session = WindowSession(self, self, self._store, read_only=self._read_only, models=models,
+                                     panes=panes, store_worker=self.store_worker)
+        self.window_actions = WindowActions(self.session)
         self.recent_menu = self.window_actions.recent_menu
 
     def _connect(self) -> None:
@@ -178,9 +193,9 @@ class MainWindow(QMainWindow):
         self.store_worker.failed.connect(self._on_worker_failed)
         self.conversation_worker.failed.connect(self._on_worker_failed)
         self.users_pane.current_changed.connect(self._on_current_user)
-        self.users_pane.proxy.rowsInserted.connect(self._update_status)
-        self.users_pane.proxy.rowsRemoved.connect(self._update_status)
-        self.users_pane.proxy.modelReset.connect(self._update_status)
+        self.users_pane.proxy.rowsInserted.connect(self.update_status)
+        self.users_pane.proxy.rowsRemoved.connect(self.update_status)
+        self.users_pane.proxy.modelReset.connect(self.update_status)
         self.conversation_model.loading.connect(self._on_conversation_loading)
         self.empty_state.open_requested.connect(self.choose_folder)
         self.tabs.currentChanged.connect(self._sync_metrics)
@@ -189,13 +204,13 @@ class MainWindow(QMainWindow):
     @Slot()
     def reload(self) -> None:
         """Read the store again from scratch (another folder, or File > Reload)."""
-        self._generation += 1
-        self._users_done = self._global_done = False
+        self.session.generation += 1
+        self.session.users_done = self._global_done = False
         self._user_done = True
-        self._shown_user = ""
+        self.session.shown_user = ""
         self.users_model.clear_users()
         self.header.show_user(None)
-        self._show_details(None)
+        self.show_details(None)
         self.conversation_model.set_user(None)
         root = str(getattr(self.store, "root", ""))
         title = f"memgui — {root}" if root else "memgui"
@@ -205,12 +220,12 @@ class MainWindow(QMainWindow):
         self.progress.setRange(0, 0)
         self.progress.show()
         self.status_label.setText("Loading users…")
-        self._list_users.emit(self._generation)
-        self._load_global.emit(self._generation)
+        self._list_users.emit(self.session.generation)
+        self._load_global.emit(self.session.generation)
 
     @Slot(int, object, int, int)
     def _on_users_batch(self, generation: int, batch: list[UserSummary], done: int, total: int) -> None:
-        if generation != self._generation:
+        if generation != self.session.generation:
             return
         self.users_model.append_users(batch)
         self.progress.setRange(0, total)
@@ -221,29 +236,29 @@ class MainWindow(QMainWindow):
                 self._pending_select = None
                 self.users_pane.select_user(wanted)
             elif not wanted:
-                self._select_first()
-        self._update_status()
+                self.select_first()
+        self.update_status()
 
-    def _select_first(self) -> None:
+    def select_first(self) -> None:
         index = self.users_pane.proxy.index(0, 0)
         if index.isValid():
             self.users_pane.select_user(self.users_pane.user_at(index))
 
     @Slot(int)
     def _on_users_done(self, generation: int) -> None:
-        if generation != self._generation:
+        if generation != self.session.generation:
             return
-        self._users_done = True
+        self.session.users_done = True
         if self._pending_select:
             self.statusBar().showMessage(f"No user {self._pending_select!r} in this store", 8000)
             self._pending_select = None
-            self._select_first()
-        self._update_status()
-        self._check_loaded()
+            self.select_first()
+        self.update_status()
+        self.check_loaded()
 
     @Slot(int, object, str)
     def _on_global_loaded(self, generation: int, entries: list[tuple[str, Any, str]] | None, error: str) -> None:
-        if generation != self._generation:
+        if generation != self.session.generation:
             return
         self._global_done = True
         entries = self.live.guard_global(entries)
@@ -252,23 +267,23 @@ class MainWindow(QMainWindow):
         else:
             self.global_model.replace_entries(entries or [])
         self.global_pane.set_state(error or None, len(entries or []))
-        self._check_loaded()
+        self.check_loaded()
 
     @Slot(str)
     def _on_current_user(self, user_id: str) -> None:
         summary = self.users_model.summary(user_id) if user_id else None
         self.header.show_user(summary)
-        if user_id == self._shown_user:
+        if user_id == self.session.shown_user:
             return
-        self._shown_user = user_id
+        self.session.shown_user = user_id
         self._user_done = not user_id
-        self._show_details(None)
+        self.show_details(None)
         self.conversation_model.set_user(user_id or None)
         self._sync_metrics()
         if user_id:
-            self._load_user.emit(self._generation, user_id)
+            self._load_user.emit(self.session.generation, user_id)
 
-    def _show_details(self, details: UserDetails | None) -> None:
+    def show_details(self, details: UserDetails | None) -> None:
         errors = details.errors if details else {}
         same = details is not None and details.user_id == getattr(self, "_details_user", None)
         self._details_user = details.user_id if details else None
@@ -289,11 +304,11 @@ class MainWindow(QMainWindow):
 
     @Slot(int, object)
     def _on_user_loaded(self, generation: int, details: UserDetails) -> None:
-        if generation != self._generation or details.user_id != self._shown_user:
+        if generation != self.session.generation or details.user_id != self.session.shown_user:
             return
-        self._show_details(self.live.guard_details(details))
+        self.show_details(self.live.guard_details(details))
         self._user_done = True
-        self._check_loaded()
+        self.check_loaded()
 
     @Slot()
     def _sync_metrics(self) -> None:
@@ -303,13 +318,13 @@ class MainWindow(QMainWindow):
         self.header.setVisible(self.tabs.currentWidget() is not self.overview_view)
         if self.tabs.currentWidget() is not self.metrics_view:
             return
-        if self.metrics_view.user_id != (self._shown_user or None):
-            self.metrics_view.set_user(self._shown_user or None)
+        if self.metrics_view.user_id != (self.session.shown_user or None):
+            self.metrics_view.set_user(self.session.shown_user or None)
 
     @Slot(int, int)
     def _on_conversation_loading(self, _done: int, total: int) -> None:
         if total <= 0:
-            self._check_loaded()
+            self.check_loaded()
 
     @Slot(str)
     def _on_worker_failed(self, error: str) -> None:
@@ -317,10 +332,10 @@ class MainWindow(QMainWindow):
 
     def is_loaded(self) -> bool:
         """True when the users, the global context and the selected user's panes are all in."""
-        return (self._users_done and self._global_done and self._user_done
+        return (self.session.users_done and self._global_done and self._user_done
                 and not self.conversation_model.is_loading)
 
-    def _check_loaded(self) -> None:
+    def check_loaded(self) -> None:
         if not self.is_loaded():
             return
         self.progress.hide()
@@ -333,7 +348,7 @@ class MainWindow(QMainWindow):
             self.loaded.emit()
 
     @Slot()
-    def _update_status(self) -> None:
+    def update_status(self) -> None:
         total = self.users_model.rowCount()
         shown = self.users_pane.shown_count()
         damaged = self.users_model.error_count()
@@ -342,7 +357,7 @@ class MainWindow(QMainWindow):
             parts.append(f"{shown:,} shown")
         if damaged:
             parts.append(f"{damaged:,} damaged")
-        if not self._users_done:
+        if not self.session.users_done:
             parts.append("loading…")
         self.status_label.setText("  ·  ".join(parts))
 
@@ -357,7 +372,7 @@ class MainWindow(QMainWindow):
         return False
 
     @Slot()
-    def _focus_find(self) -> None:
+    def focus_find(self) -> None:
         self.tabs.setCurrentWidget(self.conversation_pane)
         self.conversation_pane.find_edit.setFocus()
 
@@ -375,7 +390,7 @@ class MainWindow(QMainWindow):
 
     def set_store(self, store: MemoryStore) -> None:
         old = self.store
-        self.store = store
+        self.session.store = store
         self.window_actions.set_store(store)
         self.live.start(store)  # before the first read of the new store
         self._set_store.emit(store)  # queued: each worker switches in its own thread, before the next request
@@ -389,7 +404,7 @@ class MainWindow(QMainWindow):
             old.close()
 
     @Slot()
-    def _fill_recent(self) -> None:
+    def fill_recent(self) -> None:
         self.recent_menu.clear()
         for folder in self.state.recent_folders():
             action = self.recent_menu.addAction(folder)

@@ -12,12 +12,12 @@ import re
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu
 
+from memgui.app.session import WindowSession
 from memgui.models.edit_commands import Conflict, EditCommand, EditController
 from memgui.models.edits import GLOBAL_SCOPE
 from memgui.models.fact_history_model import VersionRow
@@ -26,9 +26,6 @@ from memgui.models.transfer_worker import FORMATS, ImportPreview, TransferContro
 from memgui.store import EraseReport, ImportPlan, MemoryStore, MemoryStoreError
 from memgui.views.dialogs import Dialogs
 from memgui.views.json_pane import JsonPane
-
-if TYPE_CHECKING:
-    from memgui.app import MainWindow
 
 Shortcut = QKeySequence | QKeySequence.StandardKey | str
 EXPORTS = (("json", "&Bundle (JSON, lossless)…", "memgui user bundle (*.json)"),
@@ -39,17 +36,19 @@ EXPORTS = (("json", "&Bundle (JSON, lossless)…", "memgui user bundle (*.json)"
 class WindowActions(QObject):
     _want_versions = Signal(str, str)  # user id, fact id: queued to the store worker
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
-        self.read_only = window.read_only
-        self.editor = EditController(window.store, self, read_only=window.read_only)
-        self.transfer = TransferController(window.store, self)
-        self.banner = window.edit_banner
+    def __init__(self, session: WindowSession) -> None:
+        super().__init__(session.window)
+        self.session = session
+        self.window = session.window
+        self.panes, self.models = session.panes, session.models
+        self.read_only = self.session.read_only
+        self.editor = EditController(self.session.store, self, read_only=self.session.read_only)
+        self.transfer = TransferController(self.session.store, self)
+        self.banner = self.panes.banner
         self.last_folder = str(Path.home())
-        for model in (window.facts_model, window.memories_model, window.profile_model, window.global_model):
+        for model in (self.models.facts, self.models.memories, self.models.profile, self.models.global_context):
             model.editor = self.editor
-        for pane in (window.facts_pane, window.memories_pane, window.profile_pane, window.global_pane):
+        for pane in (self.panes.facts, self.panes.memories, self.panes.profile, self.panes.global_context):
             pane.set_editor(self.editor)
         self._build_menus()
         self._connect()
@@ -73,10 +72,11 @@ class WindowActions(QObject):
         w = self.window
         self._edit_actions: list[QAction] = []
         file_menu = w.menuBar().addMenu("&File")
-        file_menu.addAction(self._action("&Open folder…", w.choose_folder, QKeySequence.StandardKey.Open))
+        commands = self.session.commands
+        file_menu.addAction(self._action("&Open folder…", commands.choose_folder, QKeySequence.StandardKey.Open))
         self.recent_menu = file_menu.addMenu("Open &recent")
-        self.recent_menu.aboutToShow.connect(w._fill_recent)
-        file_menu.addAction(self._action("Re&load", w.reload, "Ctrl+R",
+        self.recent_menu.aboutToShow.connect(self.session.commands.fill_recent)
+        file_menu.addAction(self._action("Re&load", self.session.commands.reload, "Ctrl+R",
                                          tip="Read the whole store again (View > Refresh, F5, only looks for changes)"))
         file_menu.addSeparator()
         self.export_menu = QMenu("&Export user", file_menu)
@@ -108,17 +108,16 @@ class WindowActions(QObject):
         self.new_fact_action = self._action("&New fact", self.new_fact, QKeySequence.StandardKey.New, edits=True)
         self.delete_action = self._action("&Delete selected", self.delete_selected, edits=True,
                                           tip="Delete what is selected in the current tab (Del)")
-        self.move_action = self._action("&Move facts to category…", w.facts_pane.move_selected, edits=True)
+        self.move_action = self._action("&Move facts to category…", self.panes.facts.move_selected, edits=True)
         self.json_action = self._action("Edit value as &JSON…", self.edit_json, edits=True)
         for action in (self.new_fact_action, self.delete_action, self.move_action, self.json_action):
             edit_menu.addAction(action)
 
         view_menu = self.view_menu = w.menuBar().addMenu("&View")
-        view_menu.addAction(self._action("&Filter users", w.users_pane.focus_filter, QKeySequence.StandardKey.Find))
-        view_menu.addAction(self._action("Find in &conversation", w._focus_find, "Ctrl+Shift+F"))
+        view_menu.addAction(self._action("&Filter users", self.panes.users.focus_filter, QKeySequence.StandardKey.Find))
+        view_menu.addAction(self._action("Find in &conversation", self.session.commands.focus_find, "Ctrl+Shift+F"))
 
     def _connect(self) -> None:
-        w = self.window
         stack = self.editor.stack
         stack.indexChanged.connect(self._update_undo_texts)
         stack.undoTextChanged.connect(self._update_undo_texts)
@@ -132,12 +131,12 @@ class WindowActions(QObject):
         self.banner.reload_requested.connect(self.editor.reload)
         self.banner.reapply_requested.connect(self.editor.reapply)
         self.banner.dismissed.connect(self.editor.dismiss)
-        w.users_pane.current_changed.connect(self._on_current_user)
-        w.facts_pane.versions_wanted.connect(self._on_versions_wanted)
-        w.facts_pane.message_wanted.connect(self.show_message)
-        w.conversation_pane.status.connect(self._on_notice)
-        self._want_versions.connect(w.store_worker.load_versions)
-        w.store_worker.versions_loaded.connect(self._on_versions_loaded)
+        self.panes.users.current_changed.connect(self._on_current_user)
+        self.panes.facts.versions_wanted.connect(self._on_versions_wanted)
+        self.panes.facts.message_wanted.connect(self.show_message)
+        self.panes.conversation.status.connect(self._on_notice)
+        self._want_versions.connect(self.session.store_worker.load_versions)
+        self.session.store_worker.versions_loaded.connect(self._on_versions_loaded)
         self.transfer.finished.connect(self._on_transfer_finished)
         self.transfer.refused.connect(self._on_transfer_refused)
 
@@ -197,17 +196,17 @@ class WindowActions(QObject):
             self.banner.clear()
         try:
             if scope == GLOBAL_SCOPE:
-                entries = global_entries(w.store)
-                w.global_model.apply_entries(entries)
-                w.global_pane.set_state(None, len(entries))
+                entries = global_entries(self.session.store)
+                self.models.global_context.apply_entries(entries)
+                self.panes.global_context.set_state(None, len(entries))
                 return
-            if scope == w._shown_user:
-                w._show_details(load_details(w.store, scope))
-            if w.store.user_exists(scope):
-                summary = summarize(w.store, scope, datetime.now(timezone.utc))
-                w.users_model.apply_user(summary)
-                if scope == w.users_pane.current_user():
-                    w.header.show_user(summary)
+            if scope == self.session.shown_user:
+                self.session.commands.show_details(load_details(self.session.store, scope))
+            if self.session.store.user_exists(scope):
+                summary = summarize(self.session.store, scope, datetime.now(timezone.utc))
+                self.models.users.apply_user(summary)
+                if scope == self.panes.users.current_user():
+                    self.panes.header.show_user(summary)
         except MemoryStoreError as exc:
             w.statusBar().showMessage(f"Could not read back the change: {exc}", 15000)
 
@@ -233,20 +232,19 @@ class WindowActions(QObject):
     # -- edit menu ---------------------------------------------------------------------------------------
     @Slot()
     def new_fact(self) -> None:
-        w = self.window
-        w.tabs.setCurrentWidget(w.facts_pane)
-        w.facts_pane.text_input.setFocus()
+        self.panes.tabs.setCurrentWidget(self.panes.facts)
+        self.panes.facts.text_input.setFocus()
 
     @Slot()
     def delete_selected(self) -> None:
-        pane = self.window.tabs.currentWidget()
+        pane = self.panes.tabs.currentWidget()
         delete = getattr(pane, "delete_selected", None)
         if delete is not None:
             delete()
 
     @Slot()
     def edit_json(self) -> None:
-        pane = self.window.tabs.currentWidget()
+        pane = self.panes.tabs.currentWidget()
         if isinstance(pane, JsonPane):
             pane.edit_selected()
 
@@ -259,14 +257,13 @@ class WindowActions(QObject):
     @Slot(str, str, object, str)
     def _on_versions_loaded(self, user_id: str, fact_id: str, rows: list[VersionRow] | None, error: str) -> None:
         if user_id == self.editor.user_id:
-            self.window.facts_pane.set_versions(fact_id, rows, error)
+            self.panes.facts.set_versions(fact_id, rows, error)
 
     @Slot(str)
     def show_message(self, message_id: str) -> None:
         """Open the Conversation tab at the message ``message_id`` (selected, scrolled into view)."""
-        w = self.window
-        w.tabs.setCurrentWidget(w.conversation_pane)
-        w.conversation_pane.show_message(message_id)
+        self.panes.tabs.setCurrentWidget(self.panes.conversation)
+        self.panes.conversation.show_message(message_id)
 
     # -- export, import, erase -----------------------------------------------------------------------------
     @Slot()
@@ -302,7 +299,7 @@ class WindowActions(QObject):
         uid = self.editor.user_id
         if self.read_only or not uid or self.transfer.busy():
             return
-        summary = self.window.users_model.summary(uid)
+        summary = self.models.users.summary(uid)
         what = ["the profile, facts, permanent memories and metrics",
                 f"the whole conversation ({summary.messages:,} messages, archive included)" if summary else
                 "the whole conversation, archive included",
@@ -339,13 +336,13 @@ class WindowActions(QObject):
         if plan.action == "replace":
             self.editor.forget_history()  # its steps were about data that is gone
         self.show_changed(plan.user_id)
-        if plan.user_id == w._shown_user:
-            w.conversation_model.set_user(plan.user_id)
+        if plan.user_id == self.session.shown_user:
+            self.models.conversation.set_user(plan.user_id)
         Dialogs.show_lines(w, "Import done", f"{plan.user_id!r}: {plan.action} done.", plan.changes)
 
     def _erased(self, report: EraseReport) -> None:
         self.editor.forget_history()  # an undo could bring part of the erased user back
-        self.window.users_model.remove_user(report.user_id)
+        self.models.users.remove_user(report.user_id)
         Dialogs.show_erase_report(self.window, report)
 
     @Slot(str, str)
