@@ -77,9 +77,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"memgui: {exc}", file=sys.stderr)
         return 2
     window = MainWindow(store, settings=settings, read_only=args.read_only, select=args.select, tab=args.tab)
-    root = getattr(store, "root", None)
-    if root is not None and not args.demo:
-        window.state.remember_folder(str(root))
+    folder = store.folder()
+    if folder is not None and not args.demo:
+        window.state.remember_folder(str(folder))
     if args.size:
         width, _, height = args.size.partition("x")
         window.resize(int(width), int(height))

@@ -28,7 +28,8 @@ from memgui.models.edit_commands import EditController
 from memgui.models.store_worker import UserDetails
 from memgui.models.users_model import UserSummary
 from memgui.models.watcher import StoreWatcher
-from memgui.store import JsonMemoryStore, MemoryStore
+from memgui.store import MemoryStore
+from memgui.store.seam import FolderChanges
 from memgui.views.edit_guard import EditGuard
 
 CHARTS_MS = 1000  # charts that show are computed again at most this often while changes stream in
@@ -89,9 +90,10 @@ class LiveRefresh(QObject):
     def start(self, store: MemoryStore) -> None:
         """Watch ``store`` (before its first read: changes from then on are reported)."""
         self.stop()
-        if isinstance(store, JsonMemoryStore):
+        source = store.change_source()
+        if isinstance(source, FolderChanges):
             # The users' folders are armed once the list is read (_on_users_done): not competing with it.
-            self.watcher = StoreWatcher.for_store(store, self, since=time.time() - SINCE_SLACK_S, arm=False)
+            self.watcher = StoreWatcher.for_source(source, self, since=time.time() - SINCE_SLACK_S, arm=False)
             self.watcher.usersChanged.connect(self._on_users_changed)
             self.watcher.userChanged.connect(self._on_user_changed)
             self.watcher.globalChanged.connect(self._on_global_changed)

@@ -31,7 +31,7 @@ from memgui.models.json_tree_model import GlobalContextModel, ProfileModel
 from memgui.models.memories_model import MemoriesModel
 from memgui.models.store_worker import StoreWorker, UserDetails
 from memgui.models.users_model import UsersModel, UserSummary
-from memgui.store import JsonMemoryStore, MemoryStore, build_config
+from memgui.store import MemoryStore, MemoryStoreError, build_config, create_memory_store
 from memgui.views.conflict_banner import EditBanner
 from memgui.views.conversation_view import ConversationPane
 from memgui.views.dialogs import Dialogs
@@ -212,7 +212,7 @@ class MainWindow(QMainWindow):
         self.header.show_user(None)
         self.show_details(None)
         self.conversation_model.set_user(None)
-        root = str(getattr(self.store, "root", ""))
+        root = self.store.location()
         title = f"memgui — {root}" if root else "memgui"
         self.setWindowTitle(f"{title} [read-only]" if self.read_only else title)
         self.mode_label.setText("Read-only: editing is off" if self.read_only else root)
@@ -341,7 +341,7 @@ class MainWindow(QMainWindow):
         self.progress.hide()
         empty = self.users_model.rowCount() == 0 and self.global_model.rowCount() == 0
         if empty:
-            self.empty_state.set_folder(str(getattr(self.store, "root", "this folder")))
+            self.empty_state.set_folder(self.store.location() or "this store")
         self.stack.setCurrentWidget(self.empty_state if empty else self.splitter)
         if not self._was_loaded:
             self._was_loaded = True
@@ -378,15 +378,22 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def choose_folder(self) -> None:
-        folder = Dialogs.open_folder(self, "Open a memory store folder", str(getattr(self.store, "root", "")))
+        start = self.store.folder()
+        folder = Dialogs.open_folder(self, "Open a memory store folder", str(start) if start else "")
         if folder:
             self.open_folder(folder)
 
     def open_folder(self, folder: str | os.PathLike[str]) -> None:
-        """Show the store in ``folder`` instead (same settings as the current store, another DATA_DIR)."""
+        """Show the JSON store in ``folder`` instead (the environment's other settings, another DATA_DIR),
+        built by the factory; a folder that cannot be opened is said in a warning and the current store stays."""
         path = Path(folder).absolute()
-        config = build_config({"DATA_DIR": path}, environ=dict(os.environ))
-        self.set_store(JsonMemoryStore(config))
+        try:
+            store = create_memory_store(build_config({"DATA_DIR": path, "STORAGE_BACKEND": "json"},
+                                                     environ=dict(os.environ)))
+        except MemoryStoreError as exc:
+            Dialogs.warn(self, "Cannot open this folder", str(exc))
+            return
+        self.set_store(store)
 
     def set_store(self, store: MemoryStore) -> None:
         old = self.store
@@ -396,9 +403,9 @@ class MainWindow(QMainWindow):
         self._set_store.emit(store)  # queued: each worker switches in its own thread, before the next request
         self.metrics_view.store = store
         self.overview_view.store = store
-        root = getattr(store, "root", None)
-        if root is not None:
-            self.state.remember_folder(str(root))
+        folder = store.folder()
+        if folder is not None:
+            self.state.remember_folder(str(folder))
         self.reload()
         if old is not store:
             old.close()

@@ -29,8 +29,8 @@ from PySide6.QtCore import QFileSystemWatcher, QObject, Qt, QTimer, Signal, Slot
 from memgui.models.watch_scan import Batch, FolderStat, WatchedFolder, folder_stat, inode, list_dirs, stat_key
 from memgui.store.errors import MemoryStoreError
 from memgui.store.ids import is_hashed_folder, is_user_folder_name
-from memgui.store.json_store import JsonMemoryStore
 from memgui.store.records import GLOBAL_FILE
+from memgui.store.seam import FolderChanges
 
 log = logging.getLogger(__name__)
 
@@ -116,10 +116,10 @@ class StoreWatcher(QObject):
             self._poll.start(poll_interval_ms)
 
     @classmethod
-    def for_store(cls, store: JsonMemoryStore, parent: QObject | None = None, *,
-                  poll_interval_ms: int = POLL_MS, since: float | None = None, arm: bool = True) -> StoreWatcher:
-        """A watcher over a JSON store's folder, mapping folder names with ``store.folder_id``."""
-        return cls(store.root, store.folder_id, parent, poll_interval_ms=poll_interval_ms, since=since, arm=arm)
+    def for_source(cls, source: FolderChanges, parent: QObject | None = None, *,
+                   poll_interval_ms: int = POLL_MS, since: float | None = None, arm: bool = True) -> StoreWatcher:
+        """A watcher over the folder a store names as its change source (``MemoryStore.change_source``)."""
+        return cls(source.root, source.user_of, parent, poll_interval_ms=poll_interval_ms, since=since, arm=arm)
 
     @property
     def root(self) -> Path:

@@ -21,8 +21,8 @@ from memgui.store.base import MemoryStore
 from memgui.store.codec import Codec
 from memgui.store.errors import CorruptDataError, StoreIOError
 from memgui.store.ids import normalize_user_id
-from memgui.store.json_store import JsonMemoryStore
 from memgui.store.records import message_id, normalize_message
+from memgui.store.seam import ArchiveFile
 
 Row = tuple[str, int, str]
 RowSink = Callable[[list[Row]], None]
@@ -127,18 +127,16 @@ class _ArchiveReader:
             os.close(fd)
 
 
-def _scan_json(store: JsonMemoryStore, uid: str, sink: RowSink, progress: ProgressFn | None) -> None:
-    # The same snapshot get_message_history reads: history (with the journal) first, then the archive; a
-    # message moved to the archive in between is seen twice and counted once.
-    folder = store.layout.user_dir(uid)
-    history, _metrics, pending = store.files.logical(folder, locked=False)
-    recent = [normalize_message(m) for m in (history or {"messages": []})["messages"]]
-    watch = {message_id(m) for m in (*pending, *recent)}
-    reader = _ArchiveReader(store.layout.log(folder, "archive"), store.codec, watch)
+def _scan_file(archive: ArchiveFile, recent: list[dict[str, Any]], sink: RowSink,
+               progress: ProgressFn | None) -> None:
+    # The same snapshot get_message_history reads: the recent messages (with the journal's) first, then the
+    # archive; a message moved to the archive in between is seen twice and counted once.
+    watch = {message_id(m) for m in recent}
+    reader = _ArchiveReader(archive.path, archive.codec, watch)
     reader.scan(sink, progress, 0.98)
     seen = reader.seen
     tail: list[Row] = []
-    for message in (*pending, *recent):
+    for message in recent:
         mid = message_id(message)
         if mid not in seen:
             seen.add(mid)
@@ -152,10 +150,11 @@ def scan_messages(store: MemoryStore, user_id: str, sink: RowSink, progress: Pro
     ``progress`` receives fractions from 0 to 1 between chunks; it may raise ``Cancelled`` to stop.
     """
     uid = normalize_user_id(user_id)
-    if isinstance(store, JsonMemoryStore):
-        _scan_json(store, uid, sink, progress)
+    source = store.conversation_source(uid)
+    if source.archive is not None:
+        _scan_file(source.archive, source.recent, sink, progress)
     else:
-        messages = store.get_message_history(uid, include_archived=True)
+        messages = source.recent
         step = 50_000
         for start in range(0, len(messages), step):
             sink([_row(m) for m in messages[start:start + step]])

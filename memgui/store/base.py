@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Any
 
 from memgui.store.errors import ValidationError
+from memgui.store.seam import ConversationSource
 from memgui.store.transfer import TransferRules
 
 
@@ -17,6 +18,11 @@ class MemoryStore(TransferRules, abc.ABC):
 
     Use ``create_memory_store(config)`` or ``initialize()`` rather than a backend class directly.
     """
+
+    def conversation_source(self, user_id: str) -> ConversationSource:
+        """Where the conversation reader (``memgui.store.conversation``) starts; by default the whole
+        conversation, archive included (a backend with an archive file hands that file over instead)."""
+        return ConversationSource(self.get_message_history(user_id, include_archived=True), None)
 
     def store_extracted_context(self, user_id: str, context: dict[str, str]) -> bool:
         """Older API: store each text of ``context`` as a fact in category ``extracted_<key>``; True."""

@@ -22,9 +22,9 @@ import numpy as np
 
 from memgui.store import fileio
 from memgui.store.base import MemoryStore
+from memgui.store.codec import Codec
 from memgui.store.errors import MemoryStoreError
-from memgui.store.json_store import JsonMemoryStore
-from memgui.store.records import USER_LOGS, message_id, normalize_message
+from memgui.store.records import message_id, normalize_message
 from memgui.store.timeutil import parse_timestamp
 
 INDEX_CHUNK = 4 << 20  # bytes read per index step
@@ -65,6 +65,7 @@ class Conversation:
         self.zone: tzinfo = store.default_zone
         self._fd = -1
         self._path: Path | None = None
+        self._codec: Codec | None = None  # with ``_path``: the archive is a file read in place
         self._offsets = np.zeros(1, dtype=np.int64)  # start of each indexed line, then the end sentinel
         self._first = 0  # byte offset of the first indexed line (0 once fully indexed)
         self._recent: list[dict[str, Any]] = []
@@ -75,14 +76,12 @@ class Conversation:
         """Read the recent history and index the archive's tail (``TAIL_BYTES``); older lines come with
         ``index_steps``. Raises the store's typed errors (a damaged history file)."""
         self.zone = self.store.user_zone(self.user_id)
-        if not isinstance(self.store, JsonMemoryStore):
-            # Backends without files: the whole conversation through the public API.
-            self._recent = self.store.get_message_history(self.user_id, include_archived=True)
+        source = self.store.conversation_source(self.user_id)
+        if source.archive is None:  # the backend handed over the whole conversation
+            self._recent = source.recent
             return
-        folder = self.store.layout.user_dir(self.user_id)
-        history, _metrics, pending = self.store.files.logical(folder, locked=False)
-        recent = [*pending, *(history or {"messages": []})["messages"]]
-        self._path = folder / USER_LOGS["archive"]
+        recent = source.recent
+        self._path, self._codec = source.archive.path, source.archive.codec
         end = self._open_archive()
         if end:
             self._first = self._tail_start(end)
@@ -200,11 +199,11 @@ class Conversation:
     def _archive_entries(self, start: int, stop: int) -> list[Entry]:
         if start >= stop:
             return []
-        assert isinstance(self.store, JsonMemoryStore) and self._path is not None
+        assert self._codec is not None and self._path is not None
         out = []
         for row, line in enumerate(self._archive_bytes(start, stop), start):
             try:
-                value = self.store.files.codec.decode_line(line, self._path, row + 1)
+                value = self._codec.decode_line(line, self._path, row + 1)
                 if not isinstance(value, dict):
                     raise MemoryStoreError(f"{self._path}: line {row + 1}: should be an object")
                 out.append(Entry(row, normalize_message(value)))
@@ -257,12 +256,12 @@ class Conversation:
         return hits
 
     def _archive_matches(self, folded: str, start: int, stop: int) -> list[int]:
-        assert isinstance(self.store, JsonMemoryStore)
+        assert self._codec is not None
         lines = self._archive_bytes(start, stop)
         # On a plain store a line whose raw JSON text lacks the needle cannot contain it in its content,
         # unless the needle holds characters JSON escapes (quote, backslash, control characters) or the line
         # uses \\u escapes; only the other lines are decoded.
-        raw_ok = (not self.store.files.codec.encrypted and not any(c in folded for c in '"\\')
+        raw_ok = (not self._codec.encrypted and not any(c in folded for c in '"\\')
                   and all(ord(c) >= 0x20 for c in folded))
         hits = []
         for row, line in enumerate(lines, start):
@@ -291,7 +290,7 @@ class Conversation:
     def refresh(self) -> int | None:
         """Take in what was appended since ``open``: the number of rows added at the end, or None when
         the conversation changed otherwise (erased, rewritten) and must be opened again."""
-        if not isinstance(self.store, JsonMemoryStore) or self._path is None or not self.indexed:
+        if self._path is None or not self.indexed:
             return None
         before = len(self)
         old_ids = [m["id"] for m in self._recent]
@@ -307,9 +306,7 @@ class Conversation:
             return None
         if end > known_end:
             self._offsets = np.concatenate((self._offsets[:-1], self._line_starts(known_end, end, end)))
-        folder = self.store.layout.user_dir(self.user_id)
-        history, _metrics, pending = self.store.files.logical(folder, locked=False)
-        recent = [*pending, *(history or {"messages": []})["messages"]]
+        recent = self.store.conversation_source(self.user_id).recent
         archived_ids = self._tail_ids(len(recent) + len(old_ids) + 8)
         self._recent = [normalize_message(m) for m in _unique(recent) if message_id(m) not in archived_ids]
         # Every message that was shown must still be there, in the same place.

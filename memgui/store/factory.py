@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-import shutil
 import threading
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
+from memgui.store import fileio
 from memgui.store.base import MemoryStore
 from memgui.store.config import StoreConfig, build_config
 from memgui.store.errors import ConfigError
@@ -80,10 +79,10 @@ def reset(keep_data: bool = False) -> None:
     if store is None:
         return
     store.close()
-    root = getattr(store, "root", None)
-    if not keep_data and root is not None and Path(root).is_dir():
+    root = store.folder()
+    if not keep_data and root is not None and root.is_dir():
         log.warning("reset(keep_data=False): deleting %s, as the older API did", root)
-        shutil.rmtree(root)
+        fileio.remove_tree(root)
 
 
 def _register_builtin() -> None:

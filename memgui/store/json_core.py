@@ -26,6 +26,7 @@ from memgui.store.json_merge import public_metrics
 from memgui.store.layout import Layout
 from memgui.store.materializer import Materializer
 from memgui.store.records import Doc, DocKind, LogKind, check_global, check_index, message_id
+from memgui.store.seam import ArchiveFile, ConversationSource, FolderChanges
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +111,7 @@ class JsonCore(MemoryStore):
             if self.durable:
                 fileio.fsync_dir(self.root.parent)
         if self._pending_encryption:
-            with self._lock(self.layout.settings_lock, "the store settings").held():
+            with self.lock(self.layout.settings_lock, "the store settings").held():
                 section = keyring.encryption_section(keyring.read_settings(self.layout))
                 if section is None:
                     section, cipher = keyring.new_encryption_section(str(self.config.ENCRYPTION_KEY), migration=None)
@@ -135,12 +136,12 @@ class JsonCore(MemoryStore):
             for entry in entries:
                 name = entry.name[1:]
                 if name.startswith(f"{self.layout.index.name}."):
-                    lock = self._lock(self.layout.index_lock, "the users index")
+                    lock = self.lock(self.layout.index_lock, "the users index")
                 elif name.startswith(f"{self.layout.global_context.name}."):
-                    lock = self._lock(self.layout.global_lock, "the global context")
+                    lock = self.lock(self.layout.global_lock, "the global context")
                 elif place == self.root and entry.is_dir(follow_symlinks=False):
                     folder = name[: -len(fileio.TMP_SUFFIX)].rsplit(".", 1)[0]
-                    lock = self._lock(self.layout.user_lock(folder), f"the folder {folder!r}")
+                    lock = self.lock(self.layout.user_lock(folder), f"the folder {folder!r}")
                 else:
                     continue
                 owners.setdefault(lock._path, (lock, []))[1].append(Path(entry.path))
@@ -157,16 +158,23 @@ class JsonCore(MemoryStore):
             finally:
                 lock.release()
 
-    def _lock(self, path: Path, what: str) -> fileio.Lock:
+    def lock(self, path: Path, what: str) -> fileio.Lock:
+        """The store's lock on ``path`` (one per path in this process); maintenance holds it as writers do."""
         lock = self._locks.get(path)
         if lock is None:
             lock = self._locks[path] = fileio.Lock(path, self.config.LOCK_TIMEOUT, what)
         return lock
 
+    def recover_user(self, user_id: str) -> None:
+        """Finish or discard what a killed writer left in the user's folder (journal records, temporary
+        files): what every transaction does first, here without a write."""
+        with self._user_txn(user_id, create=False):
+            pass
+
     def _user_lock(self, folder: Path, user_id: str) -> fileio.Lock:
         hit = self._user_locks.get(user_id)
         if hit is None or hit[0] != folder:
-            hit = self._user_locks[user_id] = (folder, self._lock(self.layout.user_lock(folder.name),
+            hit = self._user_locks[user_id] = (folder, self.lock(self.layout.user_lock(folder.name),
                                                                    f"user {user_id!r}"))
         return hit[1]
 
@@ -262,7 +270,7 @@ class JsonCore(MemoryStore):
             return
         if (add is None or add in listed) and (remove is None or remove not in listed):
             return
-        with self._lock(self.layout.index_lock, "the users index").held():
+        with self.lock(self.layout.index_lock, "the users index").held():
             doc = self.files.load(self.layout.index, check_index) or {}
             names = set(doc.get("users", ()))
             if add is not None:
@@ -309,6 +317,23 @@ class JsonCore(MemoryStore):
     def describe(self) -> dict[str, Any]:
         return {"backend": "json", "data_dir": str(self.root), "encrypted": self.codec.encrypted,
                 "durable": self.durable}
+
+    def location(self) -> str:
+        return str(self.root)
+
+    def folder(self) -> Path | None:
+        return self.root
+
+    def change_source(self) -> FolderChanges:
+        return FolderChanges(self.root, self.folder_id)
+
+    def conversation_source(self, user_id: str) -> ConversationSource:
+        """The journal's messages not yet in the files and the recent history, read without the lock, and
+        the archive file to index in place."""
+        folder = self.layout.user_dir(user_id)
+        history, _metrics, pending = self.files.logical(folder, locked=False)
+        recent = [*pending, *(history or {"messages": []})["messages"]]
+        return ConversationSource(recent, ArchiveFile(self.layout.log(folder, "archive"), self.codec))
 
     @abc.abstractmethod
     def _materialize_if_idle(self, folder: Path, user_id: str) -> bool:

@@ -323,7 +323,7 @@ class JsonMemoryStore(JsonCore):
     @contextlib.contextmanager
     def _global_txn(self) -> Iterator[JsonGlobalTxn]:
         self._ensure_root()
-        with self._lock(self.layout.global_lock, "the global context").held():
+        with self.lock(self.layout.global_lock, "the global context").held():
             fileio.remove_stale_temps(self.root, f".{self.layout.global_context.name}.")
             txn = JsonGlobalTxn(self._read_global())
             yield txn

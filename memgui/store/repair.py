@@ -146,8 +146,7 @@ class _Repairer:
         for folder in sorted({p.folder for p in problems if p.folder and p.code in (UNFINISHED, TORN, TEMP)}):
             user_id = self.store.folder_id(folder)
             if user_id is not None:
-                with self.store._user_txn(user_id, create=False):
-                    pass  # entering a transaction runs the store's recovery of the folder
+                self.store.recover_user(user_id)
                 self.did(f"{folder}: finished what a killed writer left (journal records, temporary files)")
         for folder in sorted({p.folder for p in problems if p.folder and p.code == METRICS}):
             user_id = self.store.folder_id(folder)
@@ -166,7 +165,7 @@ class _Repairer:
     # -- locks -------------------------------------------------------------------------------------
     def _user_lock(self, folder: str) -> contextlib.AbstractContextManager[None]:
         assert self.store is not None
-        return self.store._lock(self.layout.user_lock(folder), f"user folder {folder!r}").held()
+        return self.store.lock(self.layout.user_lock(folder), f"user folder {folder!r}").held()
 
     def _lock_for(self, path: Path) -> contextlib.AbstractContextManager[None]:
         """The lock of the writers of a store-wide file (or of its backup or temporary file)."""
@@ -177,8 +176,8 @@ class _Repairer:
             return fileio.Lock(self.layout.settings_lock, self.timeout, "the store settings").held()
         assert self.store is not None
         if name == self.layout.global_context.name:
-            return self.store._lock(self.layout.global_lock, "the global context").held()
-        return self.store._lock(self.layout.index_lock, "the users index").held()
+            return self.store.lock(self.layout.global_lock, "the global context").held()
+        return self.store.lock(self.layout.index_lock, "the users index").held()
 
     # -- keeping a file aside ----------------------------------------------------------------------
     def quarantine(self, path: Path, folder: str | None) -> Path:

@@ -10,12 +10,49 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import dataclasses
+from collections.abc import Callable
 from datetime import date, tzinfo
+from pathlib import Path
 from typing import Any
 
+from memgui.store.codec import Codec
 from memgui.store.config import StoreConfig
 from memgui.store.records import Doc, DocKind, LogKind
 from memgui.store.timeutil import local_zone, parse_zone
+
+
+@dataclasses.dataclass(frozen=True)
+class ArchiveFile:
+    """A user's archive kept as a JSON-lines file, one message a line, oldest first, that the read models
+    may index and scan in place (a million messages never held in memory). ``codec`` decodes a line."""
+
+    path: Path
+    codec: Codec
+
+
+@dataclasses.dataclass(frozen=True)
+class ConversationSource:
+    """What the conversation reader starts from: ``recent``, the messages that may not be in the archive file
+    yet (oldest first; an id seen in the archive's tail is shown once), and the archive file, or None when
+    ``recent`` is already the whole conversation (backends without files)."""
+
+    recent: list[Doc]
+    archive: ArchiveFile | None
+
+
+@dataclasses.dataclass(frozen=True)
+class FolderChanges:
+    """A store whose changes show as files changing under ``root``, one folder per user; ``user_of`` maps
+    a folder name to its user id (None for a folder that is no user's). The window watches it with its
+    folder watcher (``memgui.models.watcher``)."""
+
+    root: Path
+    user_of: Callable[[str], str | None]
+
+
+#: What the window can follow for live refresh; None: nothing outside this process can change the store.
+ChangeSource = FolderChanges
 
 
 class UserTxn(abc.ABC):
@@ -132,3 +169,17 @@ class StoreSeam(abc.ABC):
     def describe(self) -> dict[str, Any]:
         """What the store is, for people: backend name and location."""
         return {"backend": self.config.STORAGE_BACKEND}
+
+    # -- what the window needs -------------------------------------------------------------------------
+    def location(self) -> str:
+        """Where the store is, for title bars and the recent list: a folder path, a database address with
+        no password; '' for a store that lives only in this process."""
+        return ""
+
+    def folder(self) -> Path | None:
+        """The folder the store keeps its files in; None for a backend without one."""
+        return None
+
+    def change_source(self) -> ChangeSource | None:
+        """What to watch to see other processes' writes; None when nothing else can write the store."""
+        return None

@@ -84,7 +84,7 @@ def parent() -> Iterator[QObject]:
 
 def start(qtbot: QtBot, parent: QObject, store: JsonMemoryStore, poll_ms: int = 0) -> StoreWatcher:
     """A watcher (poll off unless asked: events alone must carry the tests) that is ready."""
-    watcher = StoreWatcher.for_store(store, parent, poll_interval_ms=poll_ms)
+    watcher = StoreWatcher.for_source(store.change_source(), parent, poll_interval_ms=poll_ms)
     qtbot.waitUntil(lambda: watcher.is_ready, timeout=WAIT_MS)
     return watcher
 
@@ -406,7 +406,7 @@ def test_changes_just_before_start_are_reported_once(qtbot: QtBot, parent: QObje
         os.utime(path, ns=(hour_ago, hour_ago))
     read_at = time.time()  # the window read everything here
     store.add_message("fresh", "user", "written after the window read, before the watch")
-    watcher = StoreWatcher.for_store(store, parent, poll_interval_ms=0, since=read_at)
+    watcher = StoreWatcher.for_source(store.change_source(), parent, poll_interval_ms=0, since=read_at)
     rec = Recorder(watcher)
     qtbot.waitUntil(lambda: watcher.is_ready, timeout=WAIT_MS)
     assert sorted(watcher.user_ids()) == ["demo_user", "fresh"]
@@ -440,7 +440,7 @@ def test_a_large_store_is_armed_a_slice_per_turn_and_misses_nothing(qtbot: QtBot
     store.set_global_context("sentinel", -1)
     writers.append(writer := Writer(data_dir))
     monkeypatch.setattr(watcher_module, "ARM_BUDGET_S", 0.0)  # ARM_MIN folders a turn
-    watcher = StoreWatcher.for_store(store, parent, poll_interval_ms=0, since=time.time())
+    watcher = StoreWatcher.for_source(store.change_source(), parent, poll_interval_ms=0, since=time.time())
     rec = Recorder(watcher)
     watcher._arming.stop()  # the first turn by hand
     assert watcher.user_ids() == []  # nothing was looked at in the constructor
@@ -462,7 +462,7 @@ def test_a_watcher_made_unarmed_watches_only_data_dir_until_armed(qtbot: QtBot, 
     followed at once, the users' folders once ``arm_folders`` is called, and what changed meanwhile is then
     reported by their first look."""
     writers.append(writer := Writer(data_dir))
-    watcher = StoreWatcher.for_store(seeded, parent, poll_interval_ms=0, since=time.time(), arm=False)
+    watcher = StoreWatcher.for_source(seeded.change_source(), parent, poll_interval_ms=0, since=time.time(), arm=False)
     rec = Recorder(watcher)
     writer.call("add_message", user="alice", content="while unarmed")
     sentinel(qtbot, watcher, writer)  # DATA_DIR is watched: the global context is reported
