@@ -9,9 +9,10 @@ from datetime import date
 from PySide6.QtCore import Signal, Slot
 
 from memgui.models.jobs import Job, JobWorker
-from memgui.models.timefmt import FORMAT, zone_label
+from memgui.models.timefmt import FORMAT
 from memgui.store import MemoryStore, MemoryStoreError
 from memgui.store.conversation import Conversation, Entry
+from memgui.store.timeutil import zone_label
 
 BLOCK = 512  # rows per fetched block
 ID_SCAN_ROWS = 4096  # rows looked at per step when finding a message by id

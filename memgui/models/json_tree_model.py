@@ -17,6 +17,7 @@ from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistent
 from memgui.models.edits import Edit
 from memgui.models.json_edits import GlobalEdit, KeyedValueEdit, ProfileEdit, parse_json
 from memgui.models.roles import ROW_ROLE, SORT_ROLE
+from memgui.models.row_diff import Insert, Move, Remove, diff_steps
 from memgui.store import ABSENT, ValidationError
 
 if TYPE_CHECKING:
@@ -199,28 +200,27 @@ class JsonTreeModel(QAbstractItemModel):
     def apply_entries(self, entries: Sequence[tuple[str, Any, str]]) -> None:
         """Make the top level hold ``entries`` (unique keys) by a diff."""
         root = self._root
-        wanted = {k for k, _, _ in entries}
-        for i in reversed(range(len(root.children))):
-            if root.children[i].key not in wanted:
-                self.beginRemoveRows(_ROOT, i, i)
-                del root.children[i]
+        for step in diff_steps([n.key for n in root.children], [key for key, _, _ in entries]):
+            kids = root.children
+            if isinstance(step, Remove):
+                self.beginRemoveRows(_ROOT, step.first, step.last)
+                del kids[step.first : step.last + 1]
                 self._renumber(root)
                 self.endRemoveRows()
-        for i, (key, value, extra) in enumerate(entries):
-            kids = root.children
-            j = next((j for j in range(i, len(kids)) if kids[j].key == key), -1)
-            if j < 0:
-                self.beginInsertRows(_ROOT, i, i)
-                kids.insert(i, Node(key, value, root, i, extra))
+            elif isinstance(step, Insert):
+                key, value, extra = entries[step.new]
+                self.beginInsertRows(_ROOT, step.row, step.row)
+                kids.insert(step.row, Node(key, value, root, step.row, extra))
                 self._renumber(root)
                 self.endInsertRows()
-                continue
-            if j != i:
-                self.beginMoveRows(_ROOT, j, j, _ROOT, i)
-                kids.insert(i, kids.pop(j))
+            elif isinstance(step, Move):
+                self.beginMoveRows(_ROOT, step.source, step.source, _ROOT, step.row)
+                kids.insert(step.row, kids.pop(step.source))
                 self._renumber(root)
                 self.endMoveRows()
-            self._update(kids[i], value, extra)
+            else:
+                _key, value, extra = entries[step.new]
+                self._update(kids[step.row], value, extra)
 
     def _update(self, node: Node, value: Any, extra: str) -> None:
         if node.value == value and type(node.value) is type(value):

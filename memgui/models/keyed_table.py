@@ -13,6 +13,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
 from memgui.models.roles import ROW_ROLE
+from memgui.models.row_diff import Insert, Move, Remove, diff_steps
 
 Index = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()
@@ -71,33 +72,21 @@ class KeyedTableModel(QAbstractTableModel):
 
     def apply_rows(self, rows: Sequence[Any]) -> None:
         """Make the model hold ``rows`` (unique keys) through removals, moves, inserts and dataChanged."""
-        keys = [self.key(r) for r in rows]
-        wanted = set(keys)
-        i = len(self._rows) - 1
-        while i >= 0:  # removals, bottom up, in contiguous runs
-            if self.key(self._rows[i]) in wanted:
-                i -= 1
-                continue
-            last = i
-            while i >= 0 and self.key(self._rows[i]) not in wanted:
-                i -= 1
-            self.beginRemoveRows(_ROOT, i + 1, last)
-            del self._rows[i + 1 : last + 1]
-            self.endRemoveRows()
-        for i, (key, row) in enumerate(zip(keys, rows, strict=True)):
-            if i < len(self._rows) and self.key(self._rows[i]) == key:
-                self._set_row(i, row)
-                continue
-            j = next((j for j in range(i + 1, len(self._rows)) if self.key(self._rows[j]) == key), -1)
-            if j < 0:
-                self.beginInsertRows(_ROOT, i, i)
-                self._rows.insert(i, row)
+        for step in diff_steps([self.key(r) for r in self._rows], [self.key(r) for r in rows]):
+            if isinstance(step, Remove):
+                self.beginRemoveRows(_ROOT, step.first, step.last)
+                del self._rows[step.first : step.last + 1]
+                self.endRemoveRows()
+            elif isinstance(step, Insert):
+                self.beginInsertRows(_ROOT, step.row, step.row)
+                self._rows.insert(step.row, rows[step.new])
                 self.endInsertRows()
-            else:
-                self.beginMoveRows(_ROOT, j, j, _ROOT, i)
-                self._rows.insert(i, self._rows.pop(j))
+            elif isinstance(step, Move):
+                self.beginMoveRows(_ROOT, step.source, step.source, _ROOT, step.row)
+                self._rows.insert(step.row, self._rows.pop(step.source))
                 self.endMoveRows()
-                self._set_row(i, row)
+            else:
+                self._set_row(step.row, rows[step.new])
 
     def _set_row(self, i: int, row: Any) -> None:
         if self._rows[i] != row:

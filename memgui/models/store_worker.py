@@ -14,11 +14,11 @@ from memgui.models.fact_history_model import VersionRow, version_rows
 from memgui.models.facts_model import FactRow
 from memgui.models.jobs import Job, JobWorker
 from memgui.models.memories_model import MemoryRow
-from memgui.models.timefmt import local_moment, local_text, zone_label
+from memgui.models.timefmt import local_moment, local_text
 from memgui.models.users_model import UserSummary
 from memgui.store import MemoryStore, MemoryStoreError
 from memgui.store.streaks import streak_info
-from memgui.store.timeutil import resolve_zone
+from memgui.store.timeutil import resolve_zone, zone_label
 
 USERS_PER_STEP = 100
 Entries = list[tuple[str, Any, str]]

@@ -25,8 +25,3 @@ def local_text(stamp: object, zone: tzinfo, default_zone: tzinfo) -> str:
     if moment is None:
         return stamp if isinstance(stamp, str) else ""
     return moment.strftime(FORMAT)
-
-
-def zone_label(zone: tzinfo) -> str:
-    """A short name for a zone: the IANA key, or the offset text."""
-    return str(getattr(zone, "key", None) or zone)

@@ -18,7 +18,8 @@ from memgui.store import streaks
 from memgui.store.activity_scan import Cancelled, ProgressFn, scan_messages
 from memgui.store.base import MemoryStore
 from memgui.store.errors import CorruptDataError
-from memgui.store.timeutil import as_aware, local_date, parse_timestamp
+from memgui.store.streaks import Span, StreakSummary, streak_summary
+from memgui.store.timeutil import as_aware, local_date, parse_timestamp, zone_label
 
 __all__ = [
     "LENGTH_BINS",
@@ -57,30 +58,6 @@ def _binned(values: Counter[int], bounds: tuple[int, ...]) -> tuple[int, ...]:
         index = next(i for i in range(len(bounds) - 1, -1, -1) if value >= bounds[i] or i == 0)
         counts[index] += n
     return tuple(counts)
-
-
-def zone_label(zone: tzinfo) -> str:
-    """A readable name for a zone: the IANA key, the offset's name, or the zone's own abbreviation."""
-    key = getattr(zone, "key", None)
-    if isinstance(key, str):
-        return key
-    name = zone.tzname(None)
-    return name if name else str(zone)
-
-
-@dataclasses.dataclass(frozen=True)
-class Span:
-    """Consecutive local days, both ends included."""
-
-    start: date
-    end: date
-
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days + 1
-
-    def __contains__(self, day: object) -> bool:
-        return isinstance(day, date) and self.start <= day <= self.end
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,19 +100,6 @@ class LengthHistogram:
     labels: tuple[str, ...]
     user: tuple[int, ...]
     assistant: tuple[int, ...]
-
-
-@dataclasses.dataclass(frozen=True)
-class StreakSummary:
-    """The streak at ``now`` (as ``store.get_streak`` counts it) and the days it spans."""
-
-    current: int
-    longest: int
-    current_span: Span | None
-    longest_span: Span | None  # the most recent of the longest runs of days found
-    last_active: date | None
-    active_today: bool
-    breaks_today: bool
 
 
 @dataclasses.dataclass(frozen=True)
@@ -223,36 +187,6 @@ class _Binner:
         ordinals = sorted(self.per_day)
         columns = list(zip(*(self.per_day[o] for o in ordinals), strict=True)) or [(), (), (), ()]
         return DayCounts(tuple(date.fromordinal(o) for o in ordinals), *map(tuple, columns))
-
-
-def _runs(days: Iterable[date]) -> list[Span]:
-    spans: list[Span] = []
-    for day in sorted(set(days)):
-        if spans and day - spans[-1].end == timedelta(days=1):
-            spans[-1] = Span(spans[-1].start, day)
-        else:
-            spans.append(Span(day, day))
-    return spans
-
-
-def streak_summary(days: Iterable[date], today: date, recorded_longest: int = 0) -> StreakSummary:
-    """Current and longest streak over the active ``days`` as of ``today``, by the rules of ``streaks``."""
-    spans = _runs(days)
-    if not spans:
-        return StreakSummary(0, recorded_longest, None, None, None, False, False)
-    longest_span = max(reversed(spans), key=lambda s: s.days)
-    longest = max(longest_span.days, recorded_longest)
-    last = spans[-1]
-    alive = last.end > today or today - last.end <= timedelta(days=1)  # later than today: the clock went back
-    return StreakSummary(
-        current=last.days if alive else 0,
-        longest=longest,
-        current_span=last if alive else None,
-        longest_span=longest_span,
-        last_active=last.end,
-        active_today=last.end == today,
-        breaks_today=last.end == today - timedelta(days=1),
-    )
 
 
 def user_activity(store: MemoryStore, user_id: str, now: datetime, progress: ProgressFn | None = None

@@ -10,13 +10,13 @@ that another writer stored) is decoded as strict JSON, as the store would. Other
 
 from __future__ import annotations
 
-import errno
 import os
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from memgui.store import fileio
 from memgui.store.base import MemoryStore
 from memgui.store.codec import Codec
 from memgui.store.errors import CorruptDataError, StoreIOError
@@ -46,17 +46,6 @@ _LINE = re.compile(
 def _row(message: dict[str, Any]) -> Row:
     msg = normalize_message(message)
     return msg.get("timestamp"), msg["word_count"], msg["role"]  # type: ignore[return-value]
-
-
-def _open(path: Path) -> int | None:
-    try:
-        return os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise CorruptDataError(path, "is a symbolic link; the store does not follow links") from None
-        raise StoreIOError(path, exc) from exc
 
 
 class _ArchiveReader:
@@ -103,7 +92,7 @@ class _ArchiveReader:
         return self._slow(chunk[:-1].split(b"\n"))
 
     def scan(self, sink: RowSink, progress: ProgressFn | None, share: float) -> None:
-        fd = _open(self.path)
+        fd = fileio.open_for_reading(self.path)
         if fd is None:
             return
         try:

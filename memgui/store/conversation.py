@@ -9,7 +9,6 @@ messages can be shown at once; ``index_steps`` then adds the older lines in fron
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import os
 import weakref
@@ -98,10 +97,10 @@ class Conversation:
     def _open_archive(self) -> int:
         """Open the archive; the end of its last complete line (0 when absent or empty)."""
         assert self._path is not None
-        with contextlib.suppress(FileNotFoundError):
-            self._fd = os.open(self._path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
-        if self._fd < 0:
+        fd = fileio.open_for_reading(self._path)
+        if fd is None:
             return 0
+        self._fd = fd
         self._finalizer = weakref.finalize(self, fileio.close_quietly, self._fd)  # if never closed
         self._finalizer.atexit = False  # at exit the OS closes it; the flush at exit still needs it
         self._ino = os.fstat(self._fd).st_ino

@@ -203,10 +203,11 @@ def read_bytes(path: Path) -> bytes | None:
     return None if found is None else found[0]
 
 
-def read_bytes_keyed(path: Path) -> tuple[bytes, tuple[int, int, int]] | None:
-    """Like ``read_bytes``, with the ``stat_key`` of exactly the file that was read."""
+def open_for_reading(path: Path) -> int | None:
+    """A read-only descriptor of ``path``, never through a symbolic link; None if it does not exist. A link
+    or a folder in its place is damage (``CorruptDataError``); any other refusal a ``StoreIOError``."""
     try:
-        fd = os.open(path, os.O_RDONLY | _O_NOFOLLOW | _O_CLOEXEC)
+        return os.open(path, os.O_RDONLY | _O_NOFOLLOW | _O_CLOEXEC)
     except FileNotFoundError:
         return None
     except OSError as exc:
@@ -215,6 +216,13 @@ def read_bytes_keyed(path: Path) -> tuple[bytes, tuple[int, int, int]] | None:
         if exc.errno == errno.EISDIR:
             raise CorruptDataError(path, "is a directory, not a file") from None
         raise StoreIOError(path, exc) from exc
+
+
+def read_bytes_keyed(path: Path) -> tuple[bytes, tuple[int, int, int]] | None:
+    """Like ``read_bytes``, with the ``stat_key`` of exactly the file that was read."""
+    fd = open_for_reading(path)
+    if fd is None:
+        return None
     try:
         stat = os.fstat(fd)
         if not stat_mod.S_ISREG(stat.st_mode):

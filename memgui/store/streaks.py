@@ -8,7 +8,6 @@ in any order (clocks going backwards, back-filled history): an out-of-order day 
 from __future__ import annotations
 
 import dataclasses
-import itertools
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
@@ -29,16 +28,70 @@ class StreakInfo:
     breaks_today: bool  # active yesterday, not yet today: the streak ends at midnight unless they come back
 
 
+@dataclasses.dataclass(frozen=True)
+class Span:
+    """Consecutive local days, both ends included."""
+
+    start: date
+    end: date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def __contains__(self, day: object) -> bool:
+        return isinstance(day, date) and self.start <= day <= self.end
+
+
+@dataclasses.dataclass(frozen=True)
+class StreakSummary:
+    """The streak at ``now`` (as ``store.get_streak`` counts it) and the days it spans."""
+
+    current: int
+    longest: int
+    current_span: Span | None
+    longest_span: Span | None  # the most recent of the longest runs of days found
+    last_active: date | None
+    active_today: bool
+    breaks_today: bool
+
+
+def spans(days: Iterable[date]) -> list[Span]:
+    """The runs of consecutive days among ``days``, oldest first."""
+    found: list[Span] = []
+    for day in sorted(set(days)):
+        if found and day - found[-1].end == timedelta(days=1):
+            found[-1] = Span(found[-1].start, day)
+        else:
+            found.append(Span(day, day))
+    return found
+
+
 def runs(days: Iterable[date]) -> tuple[int, int]:
     """(run ending at the latest day, longest run) over a set of days."""
-    ordered = sorted(set(days))
-    if not ordered:
-        return 0, 0
-    longest = current = 1
-    for prev, day in itertools.pairwise(ordered):
-        current = current + 1 if day - prev == timedelta(days=1) else 1
-        longest = max(longest, current)
-    return current, longest
+    found = spans(days)
+    return (found[-1].days, max(s.days for s in found)) if found else (0, 0)
+
+
+def streak_summary(days: Iterable[date], today: date, recorded_longest: int = 0) -> StreakSummary:
+    """The streak over the active ``days`` as of ``today``: the one rule of what a streak is. A streak not
+    continued by yesterday is over (current 0); a latest day after ``today`` (the clock went back) still
+    ends the current streak; ``recorded_longest`` (from metrics of trimmed days) can only raise the longest."""
+    found = spans(days)
+    if not found:
+        return StreakSummary(0, recorded_longest, None, None, None, False, False)
+    longest_span = max(reversed(found), key=lambda s: s.days)
+    last = found[-1]
+    alive = last.end > today or today - last.end <= timedelta(days=1)
+    return StreakSummary(
+        current=last.days if alive else 0,
+        longest=max(longest_span.days, recorded_longest),
+        current_span=last if alive else None,
+        longest_span=longest_span,
+        last_active=last.end,
+        active_today=last.end == today,
+        breaks_today=last.end == today - timedelta(days=1),
+    )
 
 
 def _parse_days(values: Iterable[Any]) -> list[date]:
@@ -174,24 +227,9 @@ def count_messages(metrics: Doc, items: list[tuple[Doc, date]], default_zone: tz
 
 
 def streak_info(metrics: Doc, zone: tzinfo, now: datetime) -> StreakInfo:
-    """The streak as it stands at ``now`` in ``zone`` (a streak not continued by yesterday is over)."""
-    days = active_days(metrics)
-    if not days:
-        return StreakInfo(0, int(metrics.get("longest_streak") or 0), None, False, False)
-    current, longest = runs(days)
-    longest = max(longest, int(metrics.get("longest_streak") or 0))
-    today = local_date(now, zone)
-    last = days[-1]
-    if last > today:  # the clock went backwards: the latest day is still the streak's end
-        return StreakInfo(current, longest, last, False, False)
-    alive = today - last <= timedelta(days=1)
-    return StreakInfo(
-        current if alive else 0,
-        longest,
-        last,
-        active_today=last == today,
-        breaks_today=last == today - timedelta(days=1),
-    )
+    """The streak as it stands at ``now`` in ``zone`` (``streak_summary`` over the metrics' active days)."""
+    s = streak_summary(active_days(metrics), local_date(now, zone), int(metrics.get("longest_streak") or 0))
+    return StreakInfo(s.current, s.longest, s.last_active, s.active_today, s.breaks_today)
 
 
 def recount(messages: Iterable[Doc], zone: tzinfo, default_zone: tzinfo, base: Doc | None = None) -> Doc:

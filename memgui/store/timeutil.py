@@ -88,3 +88,12 @@ def iso_now() -> str:
 
 def as_aware(moment: datetime, default_zone: tzinfo) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=default_zone)
+
+
+def zone_label(zone: tzinfo) -> str:
+    """A readable name for a zone: the IANA key, the offset's name, or the zone's own abbreviation."""
+    key = getattr(zone, "key", None)
+    if isinstance(key, str):
+        return key
+    name = zone.tzname(None)
+    return name if name else str(zone)
