@@ -28,7 +28,7 @@ from stall import StallMeter, peak_mb
 
 from memgui.__main__ import settle_garbage_collector
 from memgui.store import JsonMemoryStore, build_config
-from memgui.store.activity import UserActivity, user_activity
+from memgui.store.read.activity import UserActivity, user_activity
 from memgui.views.metrics_view import MetricsView
 
 USER = "big"

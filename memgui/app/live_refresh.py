@@ -29,7 +29,7 @@ from memgui.models.store_worker import UserDetails
 from memgui.models.users_model import UserSummary
 from memgui.models.watcher import StoreWatcher
 from memgui.store import MemoryStore
-from memgui.store.seam import FolderChanges
+from memgui.store.backend import FolderChanges
 from memgui.views.edit_guard import EditGuard
 
 CHARTS_MS = 1000  # charts that show are computed again at most this often while changes stream in

@@ -1,4 +1,4 @@
-"""``ActivityLoader``: runs an aggregate computation (``memgui.store.activity``) off the GUI thread and
+"""``ActivityLoader``: runs an aggregate computation (``memgui.store.read.activity``) off the GUI thread and
 delivers only the newest request's result.
 
 Each ``submit`` gets a ticket. The job runs in the loader's own one-thread ``QThreadPool``; its progress
@@ -19,8 +19,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThreadPool, Signal, Slot
 
-from memgui.store.activity import Cancelled, ProgressFn
 from memgui.store.errors import MemoryStoreError
+from memgui.store.read.activity import Cancelled, ProgressFn
 
 log = logging.getLogger(__name__)
 Job = Callable[[ProgressFn], Any]

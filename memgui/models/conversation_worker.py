@@ -11,7 +11,7 @@ from PySide6.QtCore import Signal, Slot
 from memgui.models.jobs import Job, JobWorker
 from memgui.models.timefmt import FORMAT
 from memgui.store import MemoryStore, MemoryStoreError
-from memgui.store.conversation import Conversation, Entry
+from memgui.store.read.conversation import Conversation, Entry
 from memgui.store.timeutil import zone_label
 
 BLOCK = 512  # rows per fetched block

@@ -17,7 +17,7 @@ from memgui.models.memories_model import MemoryRow
 from memgui.models.timefmt import local_moment, local_text
 from memgui.models.users_model import UserSummary
 from memgui.store import MemoryStore, MemoryStoreError
-from memgui.store.streaks import streak_info
+from memgui.store.rules.streaks import streak_info
 from memgui.store.timeutil import resolve_zone, zone_label
 
 USERS_PER_STEP = 100

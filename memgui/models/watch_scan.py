@@ -11,8 +11,8 @@ from __future__ import annotations
 import dataclasses
 import os
 
-from memgui.store.layout import META
-from memgui.store.records import USER_FILES, USER_LOGS
+from memgui.store.backends.json.layout import META
+from memgui.store.documents import USER_FILES, USER_LOGS
 
 StatKey = tuple[int, int, int] | None
 

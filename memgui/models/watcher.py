@@ -27,10 +27,10 @@ from pathlib import Path
 from PySide6.QtCore import QFileSystemWatcher, QObject, Qt, QTimer, Signal, Slot
 
 from memgui.models.watch_scan import Batch, FolderStat, WatchedFolder, folder_stat, inode, list_dirs, stat_key
+from memgui.store.backend import FolderChanges
+from memgui.store.documents import GLOBAL_FILE
 from memgui.store.errors import MemoryStoreError
 from memgui.store.ids import is_hashed_folder, is_user_folder_name
-from memgui.store.records import GLOBAL_FILE
-from memgui.store.seam import FolderChanges
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,8 @@
 """memgui.store: the assistant's memory (users, conversations, facts, metrics, streaks, memories,
 global context) as JSON files in a documented layout. Plain Python; never imports Qt."""
 
-from memgui.store.base import MemoryStore
+from memgui.store.backends.json.store import JsonMemoryStore
+from memgui.store.backends.memory import InMemoryStore
 from memgui.store.config import StoreConfig, build_config
 from memgui.store.errors import (
     ConfigError,
@@ -22,11 +23,10 @@ from memgui.store.factory import (
     register_backend,
     reset,
 )
-from memgui.store.json_store import JsonMemoryStore
-from memgui.store.memory_backend import InMemoryStore
-from memgui.store.streaks import StreakInfo
-from memgui.store.transfer import EraseReport, ImportPlan
-from memgui.store.util import ABSENT, MISSING
+from memgui.store.interface import MemoryStore
+from memgui.store.rules.streaks import StreakInfo
+from memgui.store.rules.transfer import EraseReport, ImportPlan
+from memgui.store.values import ABSENT, MISSING
 
 __all__ = [
     "ABSENT",

@@ -8,9 +8,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from memgui.store import fileio
-from memgui.store.base import MemoryStore
 from memgui.store.config import StoreConfig, build_config
 from memgui.store.errors import ConfigError
+from memgui.store.interface import MemoryStore
 
 BackendFactory = Callable[[StoreConfig], MemoryStore]
 _BACKENDS: dict[str, BackendFactory] = {}
@@ -86,8 +86,8 @@ def reset(keep_data: bool = False) -> None:
 
 
 def _register_builtin() -> None:
-    from memgui.store.json_store import JsonMemoryStore
-    from memgui.store.memory_backend import InMemoryStore
+    from memgui.store.backends.json.store import JsonMemoryStore
+    from memgui.store.backends.memory import InMemoryStore
 
     register_backend("json", JsonMemoryStore)
     register_backend("memory", InMemoryStore)

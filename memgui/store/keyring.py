@@ -19,9 +19,9 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from memgui.store import fileio
+from memgui.store.backends.json.layout import Layout
 from memgui.store.codec import Cipher, dump_json, parse_json
 from memgui.store.errors import CorruptDataError, EncryptionError
-from memgui.store.layout import Layout
 
 #: scrypt cost; tests may lower it (the value used is stored with the salt, so stores stay readable).
 SCRYPT_N = 1 << 15

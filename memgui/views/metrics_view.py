@@ -1,7 +1,7 @@
 """``MetricsView``: one user's activity — messages and words per day, a year of active days with the current
 and longest streak, facts by category, message lengths, first and last interaction.
 
-The aggregates (``memgui.store.activity.user_activity``) are computed by an ``ActivityLoader`` off the GUI
+The aggregates (``memgui.store.read.activity.user_activity``) are computed by an ``ActivityLoader`` off the GUI
 thread; the newest request wins, so quick changes of selection never show another user's charts.
 """
 
@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from memgui.store.activity import ProgressFn, UserActivity, user_activity
-from memgui.store.base import MemoryStore
+from memgui.store.interface import MemoryStore
+from memgui.store.read.activity import ProgressFn, UserActivity, user_activity
 from memgui.views.activity_pane import ActivityPane
 from memgui.views.charts import BarChart, CalendarHeatmap, ChartPanel, DailyChart
 from memgui.views.labels import plain_label

@@ -1,7 +1,7 @@
 """``OverviewView``: the whole store at a glance — active users per day, the distribution of current streaks,
 the users whose streak breaks today (active yesterday, not yet today, each in their own zone), top users.
 
-Computed by ``memgui.store.activity.store_overview`` on an ``ActivityLoader`` worker, from each user's
+Computed by ``memgui.store.read.activity.store_overview`` on an ``ActivityLoader`` worker, from each user's
 metrics (not their messages), so it stays quick however long the histories are.
 """
 
@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from memgui.store.activity import ProgressFn, StoreOverview, UserStanding, store_overview
-from memgui.store.base import MemoryStore
+from memgui.store.interface import MemoryStore
+from memgui.store.read.activity import ProgressFn, StoreOverview, UserStanding, store_overview
 from memgui.views.activity_pane import ActivityPane
 from memgui.views.charts import BarChart, ChartPanel, DailyChart
 from memgui.views.labels import plain_label

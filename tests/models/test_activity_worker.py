@@ -12,8 +12,8 @@ from pytestqt.qtbot import QtBot
 
 import memgui.models.activity_worker as worker_module
 from memgui.models.activity_worker import ActivityLoader
-from memgui.store.activity import Cancelled, ProgressFn
 from memgui.store.errors import CorruptDataError
+from memgui.store.read.activity import Cancelled, ProgressFn
 
 
 @pytest.fixture

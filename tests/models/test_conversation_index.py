@@ -1,4 +1,4 @@
-"""memgui.store.conversation: the whole conversation (archive + recent) with random access, built in chunks."""
+"""memgui.store.read.conversation: the whole conversation (archive + recent) with random access, built in chunks."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from memgui.demo import generate
 from memgui.store import InMemoryStore, JsonMemoryStore, build_config
-from memgui.store.conversation import Conversation
+from memgui.store.read.conversation import Conversation
 
 
 def _store(path: Path, **extra: object) -> JsonMemoryStore:

@@ -1,4 +1,4 @@
-"""Activity aggregates (``memgui.store.activity``): exact against tables of messages, in each user's zone,
+"""Activity aggregates (``memgui.store.read.activity``): exact against tables of messages, in each user's zone,
 across midnight and DST, through the archive, the journal and the fast line reader, on both backends."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from memgui.store import JsonMemoryStore, MemoryStore
-from memgui.store.activity import (
+from memgui.store.read.activity import (
     LENGTH_BINS,
     Cancelled,
     Span,

@@ -21,7 +21,8 @@ from typing import Any
 import pytest
 from contract_helpers import read_json, read_jsonl
 
-from memgui.store import JsonMemoryStore, MemoryStore, journal, materializer
+from memgui.store import JsonMemoryStore, MemoryStore
+from memgui.store.backends.json import journal, materializer
 
 ARCHIVE = "conversation_archive.jsonl"
 
@@ -213,7 +214,7 @@ def test_v1_files_catch_up_after_the_background_delay(make_store: Any, data_dir:
 def test_v1_files_catch_up_when_the_process_exits(tmp_path: Path, data_dir: Path) -> None:
     code = (
         "import sys\n"
-        "from memgui.store import JsonMemoryStore, materializer\n"
+        "from memgui.store import JsonMemoryStore\nfrom memgui.store.backends.json import materializer\n"
         "materializer.DELAY = 3600.0\n"
         "store = JsonMemoryStore({'DATA_DIR': sys.argv[1], 'DEFAULT_TIMEZONE': 'UTC'})\n"
         "store.get_or_create_user('u')\n"
@@ -242,8 +243,8 @@ def test_a_writing_users_padded_journal_reads_and_verifies(tmp_path: Path) -> No
     """Durable message records leave zero padding after them (faster fdatasync), grown again each time a
     record reaches past it; readers, other processes' writers and verify see only the records."""
     from memgui.store import JsonMemoryStore, build_config
-    from memgui.store.journal import SLACK
-    from memgui.store.verify import verify_store
+    from memgui.store.backends.json.journal import SLACK
+    from memgui.store.ops.verify import verify_store
 
     config = build_config({"DATA_DIR": tmp_path, "MAX_MESSAGES": 50}, environ={})
     writer, reader = JsonMemoryStore(config), JsonMemoryStore(config)
@@ -311,7 +312,7 @@ def test_archive_dedupe_sees_appends_made_by_others(tmp_path: Path) -> None:
     """The ids of the archive's tail are kept between this process's appends; a line another process added
     in between (the file changed) is read, so a batch repeated after a kill is still stored once."""
     from memgui.store import build_config
-    from memgui.store.records import message_id
+    from memgui.store.documents import message_id
 
     store = JsonMemoryStore(build_config({"DATA_DIR": tmp_path}, environ={}))
     store.add_message("u", "user", "hello")

@@ -18,8 +18,8 @@ import pytest
 from workers.common import KINDS, archive_path, finish, json_lines, open_store, spawn, user_for
 
 from memgui.store import LockTimeoutError, MemoryStoreError
+from memgui.store.backends.json.layout import Layout
 from memgui.store.ids import folder_for
-from memgui.store.layout import Layout
 
 
 def run_writers(root: Path, tmp_path: Path, writers: int, per_kind: int, mode: str, readers: int,

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from workers.common import ForkServer, open_store, temp_files
 
-from memgui.store.repair import repair_store
-from memgui.store.verify import INDEX, METRICS, TEMP, TORN, UNFINISHED, verify_store
+from memgui.store.ops.repair import repair_store
+from memgui.store.ops.verify import INDEX, METRICS, TEMP, TORN, UNFINISHED, verify_store
 
 POOL = ("alice", "bob", "carol ü", "é" * 70)  # as forkserver.USERS
 

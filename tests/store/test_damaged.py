@@ -16,8 +16,8 @@ import pytest
 from workers.common import files_of, open_store
 
 from memgui.store import CorruptDataError, JsonMemoryStore, fileio
-from memgui.store.repair import repair_store
-from memgui.store.verify import verify_store
+from memgui.store.ops.repair import repair_store
+from memgui.store.ops.verify import verify_store
 
 KEY = "correct horse battery staple"
 Call = Callable[[JsonMemoryStore], Any]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from memgui.store.doccache import DocCache
+from memgui.store.backends.json.doccache import DocCache
 
 
 def test_forget_under_drops_the_folder_and_nothing_beside_it(tmp_path: Path) -> None:

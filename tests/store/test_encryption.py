@@ -18,11 +18,11 @@ import pytest
 from workers.common import ForkServer, files_of, open_store
 
 from memgui.store import EncryptionError, JsonMemoryStore, fileio, keyring
+from memgui.store.backends.json.layout import Layout
 from memgui.store.codec import ENC_PREFIX
-from memgui.store.layout import Layout
-from memgui.store.migrate import encrypt_store, rotate_key
-from memgui.store.repair import repair_store
-from memgui.store.verify import DAMAGED, TEMP, UNFINISHED, verify_store
+from memgui.store.ops.migrate import encrypt_store, rotate_key
+from memgui.store.ops.repair import repair_store
+from memgui.store.ops.verify import DAMAGED, TEMP, UNFINISHED, verify_store
 
 KEY, NEW_KEY = "old passphrase for tests", "new passphrase for tests"
 USER = "ursula-7f3a"  # folder names show ids (a documented limitation); file contents must not

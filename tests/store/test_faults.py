@@ -19,8 +19,9 @@ from typing import Any
 import pytest
 from workers.common import files_of, open_store
 
-from memgui.store import JsonMemoryStore, StoreIOError, fileio, materializer
-from memgui.store.records import GLOBAL_FILE, INDEX_FILE
+from memgui.store import JsonMemoryStore, StoreIOError, fileio
+from memgui.store.backends.json import materializer
+from memgui.store.documents import GLOBAL_FILE, INDEX_FILE
 
 Op = Callable[[JsonMemoryStore, str], Any]
 Present = Callable[[JsonMemoryStore, str], bool]

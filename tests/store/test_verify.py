@@ -19,8 +19,8 @@ from workers.common import files_of, open_store
 
 from memgui.store import fileio
 from memgui.store.ids import folder_for
-from memgui.store.migrate import encrypt_store
-from memgui.store.verify import (
+from memgui.store.ops.migrate import encrypt_store
+from memgui.store.ops.verify import (
     DAMAGED,
     INDEX,
     METRICS,

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from memgui.store import MemoryStore
-from memgui.store.conversation import Conversation
-from memgui.store.seam import FolderChanges
+from memgui.store.backend import FolderChanges
+from memgui.store.read.conversation import Conversation
 
 StoreMaker = Callable[..., MemoryStore]
 

@@ -18,7 +18,7 @@ from pytestqt.qtbot import QtBot
 
 import memgui.views.metrics_view as metrics_module
 from memgui.store import JsonMemoryStore, build_config
-from memgui.store.activity import Cancelled, ProgressFn, UserActivity
+from memgui.store.read.activity import Cancelled, ProgressFn, UserActivity
 from memgui.views.chart_format import day_x
 from memgui.views.chart_theme import contrast
 from memgui.views.charts import ChartPanel

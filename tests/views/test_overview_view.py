@@ -115,7 +115,7 @@ def test_refresh_sees_new_activity(qtbot: QtBot, store: JsonMemoryStore, monkeyp
 
 
 def test_time_left_until_the_users_midnight() -> None:
-    from memgui.store.activity import UserStanding
+    from memgui.store.read.activity import UserStanding
 
     local = datetime(2025, 11, 1, 22, 15, tzinfo=timezone(timedelta(hours=-4)))
     user = UserStanding("u", "u", "x", local, 1, 1, None, False, True, 0, 0, ())

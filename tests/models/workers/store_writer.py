@@ -16,7 +16,8 @@ import sys
 import time
 from typing import Any
 
-from memgui.store import JsonMemoryStore, build_config, keyring, materializer
+from memgui.store import JsonMemoryStore, build_config, keyring
+from memgui.store.backends.json import materializer
 
 keyring.SCRYPT_N = 1 << 10  # the cheap key derivation of the tests (the cost is stored with the salt)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from memgui.store import JsonMemoryStore, build_config, fileio
-from memgui.store.records import GLOBAL_FILE, INDEX_FILE, USER_FILES, USER_LOGS
+from memgui.store.documents import GLOBAL_FILE, INDEX_FILE, USER_FILES, USER_LOGS
 
 WORKERS = Path(__file__).resolve().parent
 V1_USER_FILES = tuple(USER_FILES.values())

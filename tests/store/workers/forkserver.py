@@ -31,7 +31,7 @@ from typing import Any
 from common import open_store
 
 from memgui.store import fileio, keyring
-from memgui.store.migrate import encrypt_store, rotate_key
+from memgui.store.ops.migrate import encrypt_store, rotate_key
 
 keyring.SCRYPT_N = 1 << 10  # as in tests/conftest.py: cheap key derivation for test stores
 USERS = ("alice", "bob", "carol ü", "é" * 70)  # the last one has a hashed folder (id kept in .memgui/user_id)

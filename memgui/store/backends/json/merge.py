@@ -6,8 +6,8 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from memgui.store.journal import SEQ_KEY
-from memgui.store.records import Doc, normalize_message
+from memgui.store.backends.json.journal import SEQ_KEY
+from memgui.store.documents import Doc, normalize_message
 
 CountFn = Callable[[Doc, Doc, date], Doc]
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from memgui.store.codec import Codec
 from memgui.store.config import StoreConfig
-from memgui.store.records import Doc, DocKind, LogKind
+from memgui.store.documents import Doc, DocKind, LogKind
 from memgui.store.timeutil import local_zone, parse_zone
 
 
@@ -118,7 +118,7 @@ class StoreSeam(abc.ABC):
 
     def _count_message(self, metrics: Doc, message: Doc, day: date) -> Doc:
         """The metrics after counting one message (the rule, for backends that apply messages lazily)."""
-        from memgui.store.streaks import count_message
+        from memgui.store.rules.streaks import count_message
 
         return count_message(metrics, message, day, self.default_zone)
 

@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from memgui.store import fileio
-from memgui.store.base import MemoryStore
+from memgui.store.backend import ArchiveFile
 from memgui.store.codec import Codec
+from memgui.store.documents import message_id, normalize_message
 from memgui.store.errors import CorruptDataError, StoreIOError
 from memgui.store.ids import normalize_user_id
-from memgui.store.records import message_id, normalize_message
-from memgui.store.seam import ArchiveFile
+from memgui.store.interface import MemoryStore
 
 Row = tuple[str, int, str]
 RowSink = Callable[[list[Row]], None]

@@ -31,8 +31,8 @@ from typing import Any
 
 from memgui.store import fileio
 from memgui.store.codec import Codec
+from memgui.store.documents import check_message
 from memgui.store.errors import CorruptDataError, StoreIOError
-from memgui.store.records import check_message
 
 SEQ_KEY = "_memgui_seq"
 #: Zero bytes written after a durable message record that reaches the end of the journal, so that the next

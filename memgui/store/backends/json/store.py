@@ -16,20 +16,20 @@ from pathlib import Path
 from typing import Any
 
 from memgui.store import fileio
-from memgui.store.errors import ConflictError, CorruptDataError, StoreIOError
-from memgui.store.ids import is_hashed_folder
-from memgui.store.journal import MATERIALIZE_EVERY, SEQ_KEY
-from memgui.store.json_core import JsonCore
-from memgui.store.json_merge import bulk_append
-from memgui.store.json_txn import JsonGlobalTxn, JsonUserTxn
-from memgui.store.records import (
+from memgui.store.backends.json.core import JsonCore
+from memgui.store.backends.json.journal import MATERIALIZE_EVERY, SEQ_KEY
+from memgui.store.backends.json.merge import bulk_append
+from memgui.store.backends.json.txn import JsonGlobalTxn, JsonUserTxn
+from memgui.store.documents import (
     SHAPE_CHECKS,
     USER_FILES,
     USER_LOGS,
     DocKind,
     LogKind,
 )
-from memgui.store.streaks import count_messages
+from memgui.store.errors import ConflictError, CorruptDataError, StoreIOError
+from memgui.store.ids import is_hashed_folder
+from memgui.store.rules.streaks import count_messages
 
 log = logging.getLogger(__name__)
 CHECKPOINT_BYTES = 1 << 20

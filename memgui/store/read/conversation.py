@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 
 from memgui.store import fileio
-from memgui.store.base import MemoryStore
 from memgui.store.codec import Codec
+from memgui.store.documents import message_id, normalize_message
 from memgui.store.errors import MemoryStoreError
-from memgui.store.records import message_id, normalize_message
+from memgui.store.interface import MemoryStore
 from memgui.store.timeutil import parse_timestamp
 
 INDEX_CHUNK = 4 << 20  # bytes read per index step

@@ -14,11 +14,11 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta, tzinfo
 
-from memgui.store import streaks
-from memgui.store.activity_scan import Cancelled, ProgressFn, scan_messages
-from memgui.store.base import MemoryStore
 from memgui.store.errors import CorruptDataError
-from memgui.store.streaks import Span, StreakSummary, streak_summary
+from memgui.store.interface import MemoryStore
+from memgui.store.read.activity_scan import Cancelled, ProgressFn, scan_messages
+from memgui.store.rules import streaks
+from memgui.store.rules.streaks import Span, StreakSummary, streak_summary
 from memgui.store.timeutil import as_aware, local_date, parse_timestamp, zone_label
 
 __all__ = [

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
-from memgui.store.journal import SEQ_KEY
-from memgui.store.records import Doc, DocKind, LogKind
-from memgui.store.seam import GlobalTxn, UserTxn
+from memgui.store.backend import GlobalTxn, UserTxn
+from memgui.store.backends.json.journal import SEQ_KEY
+from memgui.store.documents import Doc, DocKind, LogKind
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from memgui.store.json_files import JsonFiles
+    from memgui.store.backends.json.files import JsonFiles
 
 
 class JsonUserTxn(UserTxn):

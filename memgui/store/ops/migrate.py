@@ -40,11 +40,11 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from memgui.store import fileio, keyring
+from memgui.store.backends.json.layout import Layout
 from memgui.store.codec import Cipher, parse_json
+from memgui.store.documents import GLOBAL_FILE, INDEX_FILE, USER_FILES, USER_LOGS
 from memgui.store.errors import CorruptDataError, EncryptionError, MemoryStoreError
 from memgui.store.ids import is_user_folder_name
-from memgui.store.layout import Layout
-from memgui.store.records import GLOBAL_FILE, INDEX_FILE, USER_FILES, USER_LOGS
 
 _LINE_FILES = frozenset([*USER_LOGS.values(), "journal"])
 _DOC_FILES = frozenset([*USER_FILES.values(), "user_id", INDEX_FILE, GLOBAL_FILE])
@@ -163,7 +163,7 @@ def _write_settings(layout: Layout, settings: dict[str, Any]) -> None:
 
 def _refuse_damaged(layout: Layout) -> None:
     """Encrypting must not start on files that do not read back: ``repair`` them first."""
-    from memgui.store.verify import DAMAGED, verify_store
+    from memgui.store.ops.verify import DAMAGED, verify_store
 
     damaged = [p for p in verify_store(layout.root).problems if p.code == DAMAGED]
     if damaged:

@@ -15,18 +15,18 @@ from pathlib import Path
 from typing import Any
 
 from memgui.store import fileio, keyring
-from memgui.store.base import MemoryStore
+from memgui.store.backend import ArchiveFile, ConversationSource, FolderChanges
+from memgui.store.backends.json.files import JsonFiles
+from memgui.store.backends.json.journal import MATERIALIZE_EVERY
+from memgui.store.backends.json.layout import Layout
+from memgui.store.backends.json.materializer import Materializer
+from memgui.store.backends.json.merge import public_metrics
 from memgui.store.codec import Codec
 from memgui.store.config import StoreConfig, build_config
+from memgui.store.documents import Doc, DocKind, LogKind, check_global, check_index, message_id
 from memgui.store.errors import ConfigError, CorruptDataError, EncryptionError, InvalidUserIdError
 from memgui.store.ids import folder_for, id_from_folder, is_hashed_folder, is_user_folder_name
-from memgui.store.journal import MATERIALIZE_EVERY
-from memgui.store.json_files import JsonFiles
-from memgui.store.json_merge import public_metrics
-from memgui.store.layout import Layout
-from memgui.store.materializer import Materializer
-from memgui.store.records import Doc, DocKind, LogKind, check_global, check_index, message_id
-from memgui.store.seam import ArchiveFile, ConversationSource, FolderChanges
+from memgui.store.interface import MemoryStore
 
 log = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ import os
 import stat
 from pathlib import Path
 
+from memgui.store.documents import GLOBAL_FILE, INDEX_FILE, USER_LOGS, LogKind
 from memgui.store.errors import CorruptDataError
 from memgui.store.ids import folder_for
-from memgui.store.records import GLOBAL_FILE, INDEX_FILE, USER_LOGS, LogKind
 
 META = ".memgui"
 

@@ -15,13 +15,14 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from memgui.store import fileio, streaks
+from memgui.store import fileio
 from memgui.store.codec import dump_json
+from memgui.store.documents import SHAPE_CHECKS, USER_FILES, USER_LOGS, Doc, message_id, normalize_message
 from memgui.store.errors import ConflictError, CorruptDataError, ValidationError
-from memgui.store.memories import MemoryRules
-from memgui.store.records import SHAPE_CHECKS, USER_FILES, USER_LOGS, Doc, message_id, normalize_message
+from memgui.store.rules import streaks
+from memgui.store.rules.memories import MemoryRules
 from memgui.store.timeutil import iso_now, parse_timestamp
-from memgui.store.util import clone
+from memgui.store.values import clone
 
 BUNDLE_FORMAT = "memgui-user-bundle"
 BUNDLE_VERSION = 1

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from memgui.store.documents import Doc
 from memgui.store.errors import ValidationError
-from memgui.store.metrics import MetricRules
-from memgui.store.records import Doc
+from memgui.store.rules.metrics import MetricRules
 from memgui.store.timeutil import iso_now
-from memgui.store.util import ABSENT, MISSING, check_expected, clone
+from memgui.store.values import ABSENT, MISSING, check_expected, clone
 
 
 def _check_type(memory_type: Any) -> str:

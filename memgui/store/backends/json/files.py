@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from memgui.store import fileio
+from memgui.store.backends.json.doccache import DocCache, StatKey
+from memgui.store.backends.json.journal import Journal, JournalState
+from memgui.store.backends.json.layout import Layout
+from memgui.store.backends.json.merge import CountFn, merge_history, merge_metrics
 from memgui.store.codec import Codec
-from memgui.store.doccache import DocCache, StatKey
+from memgui.store.documents import SHAPE_CHECKS, USER_FILES, USER_LOGS, Doc, DocKind, LogKind, check_message, message_id
 from memgui.store.errors import CorruptDataError, StoreIOError
-from memgui.store.journal import Journal, JournalState
-from memgui.store.json_merge import CountFn, merge_history, merge_metrics
-from memgui.store.layout import Layout
-from memgui.store.records import SHAPE_CHECKS, USER_FILES, USER_LOGS, Doc, DocKind, LogKind, check_message, message_id
 
 log = logging.getLogger(__name__)
 BACKUP_SECONDS = 300.0

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from memgui.store import streaks
 from memgui.store.errors import ValidationError
-from memgui.store.facts import FactRules
+from memgui.store.rules import streaks
+from memgui.store.rules.facts import FactRules
 from memgui.store.timeutil import as_aware, local_date, now_utc
-from memgui.store.util import clone, deep_merge
+from memgui.store.values import clone, deep_merge
 
 
 class MetricRules(FactRules):

@@ -28,16 +28,16 @@ from pathlib import Path
 from typing import Any
 
 from memgui.store import fileio
+from memgui.store.backends.json.journal import SEQ_KEY
+from memgui.store.backends.json.layout import Layout
+from memgui.store.backends.json.merge import file_seq
+from memgui.store.backends.json.store import JsonMemoryStore
 from memgui.store.codec import parse_json
 from memgui.store.config import build_config
+from memgui.store.documents import SHAPE_CHECKS, USER_FILES, USER_LOGS, check_global, check_message
 from memgui.store.errors import CorruptDataError, StoreIOError
 from memgui.store.ids import folder_for, is_user_folder_name
-from memgui.store.journal import SEQ_KEY
-from memgui.store.json_merge import file_seq
-from memgui.store.json_store import JsonMemoryStore
-from memgui.store.layout import Layout
-from memgui.store.records import SHAPE_CHECKS, USER_FILES, USER_LOGS, check_global, check_message
-from memgui.store.verify import (
+from memgui.store.ops.verify import (
     DAMAGED,
     DAMAGED_BACKUP,
     INDEX,

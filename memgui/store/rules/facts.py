@@ -12,12 +12,12 @@ import hashlib
 import uuid
 from typing import Any
 
+from memgui.store.backend import UserTxn
+from memgui.store.documents import Doc
 from memgui.store.errors import ConflictError, ValidationError
-from memgui.store.messages import MessageRules
-from memgui.store.records import Doc
-from memgui.store.seam import UserTxn
+from memgui.store.rules.messages import MessageRules
 from memgui.store.timeutil import iso_now
-from memgui.store.util import clone
+from memgui.store.values import clone
 
 SOURCES = ("assistant", "admin", "import")
 DEFAULT_CATEGORY = "general"
@@ -127,7 +127,7 @@ class FactRules(MessageRules):
 
     def _latest_message_id(self, txn: UserTxn) -> str | None:
         messages = self._doc(txn, "history")["messages"]
-        from memgui.store.records import message_id
+        from memgui.store.documents import message_id
 
         return message_id(messages[-1]) if messages else None
 

@@ -8,9 +8,9 @@ import os
 from types import TracebackType
 from typing import Any
 
+from memgui.store.backend import ConversationSource
 from memgui.store.errors import ValidationError
-from memgui.store.seam import ConversationSource
-from memgui.store.transfer import TransferRules
+from memgui.store.rules.transfer import TransferRules
 
 
 class MemoryStore(TransferRules, abc.ABC):
@@ -20,7 +20,7 @@ class MemoryStore(TransferRules, abc.ABC):
     """
 
     def conversation_source(self, user_id: str) -> ConversationSource:
-        """Where the conversation reader (``memgui.store.conversation``) starts; by default the whole
+        """Where the conversation reader (``memgui.store.read.conversation``) starts; by default the whole
         conversation, archive included (a backend with an archive file hands that file over instead)."""
         return ConversationSource(self.get_message_history(user_id, include_archived=True), None)
 

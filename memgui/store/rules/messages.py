@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from memgui.store import streaks
+from memgui.store.documents import ROLES, Doc, message_id, new_message_id, normalize_message, word_count
 from memgui.store.errors import ValidationError
-from memgui.store.records import ROLES, Doc, message_id, new_message_id, normalize_message, word_count
+from memgui.store.rules import streaks
+from memgui.store.rules.users import UserRules
 from memgui.store.timeutil import as_aware, local_date, now_utc, parse_timestamp
-from memgui.store.users import UserRules
-from memgui.store.util import clone
+from memgui.store.values import clone
 
 
 class MessageRules(UserRules):

@@ -17,13 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from memgui.store import fileio, keyring
+from memgui.store.backends.json.journal import Journal, journal_content
+from memgui.store.backends.json.layout import Layout
+from memgui.store.backends.json.merge import file_seq
 from memgui.store.codec import ENC_PREFIX, Codec, parse_json
-from memgui.store.errors import CorruptDataError, StoreIOError
-from memgui.store.ids import folder_for, id_from_folder, is_hashed_folder, is_user_folder_name
-from memgui.store.journal import Journal, journal_content
-from memgui.store.json_merge import file_seq
-from memgui.store.layout import Layout
-from memgui.store.records import (
+from memgui.store.documents import (
     SHAPE_CHECKS,
     USER_FILES,
     USER_LOGS,
@@ -32,6 +30,8 @@ from memgui.store.records import (
     check_message,
     message_id,
 )
+from memgui.store.errors import CorruptDataError, StoreIOError
+from memgui.store.ids import folder_for, id_from_folder, is_hashed_folder, is_user_folder_name
 
 #: Problem codes. Every code but the notes makes ``verify`` exit non-zero.
 DAMAGED = "damaged"  # a data or bookkeeping file that cannot be read back

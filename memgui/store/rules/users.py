@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import tzinfo
 from typing import Any
 
+from memgui.store.backend import StoreSeam, UserTxn
+from memgui.store.documents import Doc, DocKind, empty_doc
 from memgui.store.errors import ConflictError, ValidationError
 from memgui.store.ids import normalize_user_id
-from memgui.store.records import Doc, DocKind, empty_doc
-from memgui.store.seam import StoreSeam, UserTxn
 from memgui.store.timeutil import iso_now, parse_zone, resolve_zone
-from memgui.store.util import ABSENT, MISSING, check_expected, clone, deep_merge
+from memgui.store.values import ABSENT, MISSING, check_expected, clone, deep_merge
 
 
 class UserRules(StoreSeam):

@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from memgui.store.base import MemoryStore
+from memgui.store.backend import GlobalTxn, UserTxn
 from memgui.store.config import StoreConfig
-from memgui.store.records import Doc, DocKind, LogKind, message_id, normalize_message
-from memgui.store.seam import GlobalTxn, UserTxn
-from memgui.store.util import clone
+from memgui.store.documents import Doc, DocKind, LogKind, message_id, normalize_message
+from memgui.store.interface import MemoryStore
+from memgui.store.values import clone
 
 
 class _User:

@@ -1,0 +1,131 @@
+"""``memgui-store`` / ``python -m memgui.store``: check, repair, encrypt and re-key a store from a shell.
+
+    memgui-store verify DATA_DIR          every problem of the store; exit status 1 if there is any
+    memgui-store repair DATA_DIR [USER]   act on them (damaged files are kept aside, never deleted)
+    memgui-store encrypt DATA_DIR         encrypt a plain store in place (resumes an interrupted run)
+    memgui-store rotate-key DATA_DIR      re-encrypt with a new key and passphrase (resumes too)
+
+Passphrases come from the ENCRYPTION_KEY (current) and NEW_ENCRYPTION_KEY environment variables, or from
+a prompt on a terminal: never from the command line, where other users of the machine could read them.
+Exit status: 0 done and healthy, 1 problems found or left, 2 the command could not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from memgui.store import keyring
+from memgui.store.errors import MemoryStoreError
+
+
+def _secret(variable: str, prompt: str, *, confirm: bool = False, required: bool = True) -> str | None:
+    """A passphrase from the environment, else typed at a terminal (twice with ``confirm``)."""
+    value = os.environ.get(variable)
+    if value:
+        return value
+    if not sys.stdin.isatty():
+        if required:
+            raise MemoryStoreError(f"set {variable} (the passphrase is never read from the command line)")
+        return None
+    value = getpass.getpass(f"{prompt}: ")
+    if confirm and getpass.getpass(f"{prompt} (again): ") != value:
+        raise MemoryStoreError("the two passphrases differ")
+    return value or None
+
+
+def _is_encrypted(root: Path) -> bool:
+    from memgui.store.backends.json.layout import Layout
+
+    try:
+        return keyring.encryption_section(keyring.read_settings(Layout(root))) is not None
+    except MemoryStoreError:
+        return False
+
+
+def _verify(root: Path) -> int:
+    from memgui.store.ops.verify import verify_store
+
+    passphrase = os.environ.get("ENCRYPTION_KEY") or None
+    report = verify_store(root, passphrase)
+    for line in report.lines():
+        print(line)
+    return 0 if report.ok else 1
+
+
+def _repair(root: Path, user: str | None) -> int:
+    from memgui.store.ops.repair import repair_store
+
+    passphrase = _secret("ENCRYPTION_KEY", "Passphrase of the store") if _is_encrypted(root) else None
+    report = repair_store(root, passphrase, user)
+    for action in report.actions:
+        print(action)
+    if not report.actions:
+        print("nothing to repair")
+    for problem in report.left:
+        print(f"left: {problem}")
+    return 0 if report.ok else 1
+
+
+def _encrypt(root: Path) -> int:
+    from memgui.store.ops.migrate import encrypt_store
+
+    passphrase = _secret("ENCRYPTION_KEY", "New passphrase of the store", confirm=True)
+    assert passphrase is not None
+    print(encrypt_store(root, passphrase).summary())
+    print("set ENCRYPTION_ENABLED=true and ENCRYPTION_KEY for the processes that open this store")
+    return 0
+
+
+def _rotate(root: Path) -> int:
+    from memgui.store.ops.migrate import rotate_key
+
+    current = _secret("ENCRYPTION_KEY", "Current passphrase of the store")
+    new = _secret("NEW_ENCRYPTION_KEY", "New passphrase", confirm=True)
+    assert current is not None and new is not None
+    print(rotate_key(root, current, new).summary())
+    print("from now on, ENCRYPTION_KEY must be the new passphrase")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="memgui-store", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    verify = commands.add_parser("verify", help="report every problem of a store (reads only)")
+    verify.add_argument("data_dir", type=Path)
+    repair = commands.add_parser("repair", help="repair what verify reports, for one user or all")
+    repair.add_argument("data_dir", type=Path)
+    repair.add_argument("user", nargs="?", default=None)
+    encrypt = commands.add_parser("encrypt", help="encrypt a plain store in place (ENCRYPTION_KEY)")
+    encrypt.add_argument("data_dir", type=Path)
+    rotate = commands.add_parser("rotate-key", help="re-encrypt with a new key (ENCRYPTION_KEY, NEW_ENCRYPTION_KEY)")
+    rotate.add_argument("data_dir", type=Path)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    root: Path = args.data_dir
+    try:
+        if not root.is_dir():
+            raise MemoryStoreError(f"{root} is not a folder")
+        if args.command == "verify":
+            return _verify(root)
+        if args.command == "repair":
+            return _repair(root, args.user)
+        if args.command == "encrypt":
+            return _encrypt(root)
+        return _rotate(root)
+    except MemoryStoreError as exc:
+        print(f"memgui-store {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
