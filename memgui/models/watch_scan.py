@@ -11,14 +11,14 @@ from __future__ import annotations
 import dataclasses
 import os
 
-from memgui.store.backends.json.layout import META
-from memgui.store.documents import USER_FILES, USER_LOGS
+from memgui.store.documents import JOURNAL_FILE, USER_FILES, USER_LOGS
+from memgui.store.documents import META_DIR as META
 
 StatKey = tuple[int, int, int] | None
 
 #: The files whose change means "re-read this user": the v1 documents and the append-only logs.
 DATA_NAMES: tuple[str, ...] = (*USER_FILES.values(), *USER_LOGS.values())
-JOURNAL_NAME = "journal"
+
 
 
 def stat_key(path: str) -> StatKey:
@@ -65,7 +65,7 @@ def folder_stat(folder: str) -> FolderStat:
     prefix = folder + os.sep
     meta = prefix + META
     files = tuple(stat_key(prefix + name) for name in DATA_NAMES)
-    return FolderStat(inode(folder), inode(meta), (*files, stat_key(meta + os.sep + JOURNAL_NAME)))
+    return FolderStat(inode(folder), inode(meta), (*files, stat_key(meta + os.sep + JOURNAL_FILE)))
 
 
 def list_dirs(root: str) -> set[str] | None:
@@ -87,7 +87,7 @@ class WatchedFolder:
         self.name = name
         self.path = os.path.join(root, name)
         self.meta = os.path.join(self.path, META)
-        self.journal = os.path.join(self.meta, JOURNAL_NAME)
+        self.journal = os.path.join(self.meta, JOURNAL_FILE)
         self.watched = (self.path, self.meta, self.journal)
         self.user_id = user_id
         self.stat: FolderStat | None = None

@@ -32,6 +32,10 @@ USER_LOGS: dict[LogKind, str] = {
 }
 INDEX_FILE = "users_index.json"
 GLOBAL_FILE = "global_context.json"
+#: The bookkeeping folder, in the store's folder and in each user's (locks, backups, quarantine, the journal).
+META_DIR = ".memgui"
+#: The user's write-ahead journal, inside the user's bookkeeping folder.
+JOURNAL_FILE = "journal"
 ROLES = ("user", "assistant", "system")
 
 

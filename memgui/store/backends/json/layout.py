@@ -11,11 +11,11 @@ import os
 import stat
 from pathlib import Path
 
-from memgui.store.documents import GLOBAL_FILE, INDEX_FILE, USER_LOGS, LogKind
+from memgui.store.documents import GLOBAL_FILE, INDEX_FILE, JOURNAL_FILE, META_DIR, USER_LOGS, LogKind
 from memgui.store.errors import CorruptDataError
 from memgui.store.ids import folder_for
 
-META = ".memgui"
+META = META_DIR
 
 
 class Layout:
@@ -65,7 +65,7 @@ class Layout:
 
     @staticmethod
     def journal(user_dir: Path) -> Path:
-        return user_dir / META / "journal"
+        return user_dir / META / JOURNAL_FILE
 
     @staticmethod
     def user_id_file(user_dir: Path) -> Path:
