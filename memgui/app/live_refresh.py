@@ -25,11 +25,12 @@ from PySide6.QtWidgets import QWidget
 
 from memgui.app.session import WindowSession
 from memgui.models.edit_commands import EditController
+from memgui.models.feed_watcher import FeedWatcher
 from memgui.models.store_worker import UserDetails
 from memgui.models.users_model import UserSummary
 from memgui.models.watcher import StoreWatcher
 from memgui.store import MemoryStore
-from memgui.store.backend import FolderChanges
+from memgui.store.backend import ChangeFeed, FolderChanges
 from memgui.views.edit_guard import EditGuard
 
 CHARTS_MS = 1000  # charts that show are computed again at most this often while changes stream in
@@ -52,7 +53,7 @@ class LiveRefresh(QObject):
         self.window = session.window
         self.panes, self.models = session.panes, session.models
         window = session.window
-        self.watcher: StoreWatcher | None = None
+        self.watcher: StoreWatcher | FeedWatcher | None = None
         self.reloads: Counter[str] = Counter()
         self._users_wanted = False  # the users list changed while it was still being read
         self._early: set[str] = set()  # users changed while the list was still being read
@@ -91,13 +92,23 @@ class LiveRefresh(QObject):
         """Watch ``store`` (before its first read: changes from then on are reported)."""
         self.stop()
         source = store.change_source()
+        watcher: StoreWatcher | FeedWatcher | None = None
         if isinstance(source, FolderChanges):
             # The users' folders are armed once the list is read (_on_users_done): not competing with it.
-            self.watcher = StoreWatcher.for_source(source, self, since=time.time() - SINCE_SLACK_S, arm=False)
-            self.watcher.usersChanged.connect(self._on_users_changed)
-            self.watcher.userChanged.connect(self._on_user_changed)
-            self.watcher.globalChanged.connect(self._on_global_changed)
+            watcher = StoreWatcher.for_source(source, self, since=time.time() - SINCE_SLACK_S, arm=False)
+        elif isinstance(source, ChangeFeed):
+            watcher = FeedWatcher(source, self)
+            watcher.statusChanged.connect(self._on_feed_status)
+        if watcher is not None:
+            watcher.usersChanged.connect(self._on_users_changed)
+            watcher.userChanged.connect(self._on_user_changed)
+            watcher.globalChanged.connect(self._on_global_changed)
+        self.watcher = watcher
         self.refresh_action.setEnabled(self.watcher is not None)
+
+    @Slot(str)
+    def _on_feed_status(self, text: str) -> None:
+        self.session.status(text, 15000)
 
     def stop(self) -> None:
         if self.watcher is not None:
@@ -157,7 +168,7 @@ class LiveRefresh(QObject):
     def _on_users_done(self, generation: int) -> None:
         if generation != self.session.generation:
             return
-        if self.watcher is not None:
+        if isinstance(self.watcher, StoreWatcher):
             self.watcher.arm_folders()
         early, self._early = self._early, set()
         for user_id in sorted(early):

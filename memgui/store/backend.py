@@ -51,8 +51,38 @@ class FolderChanges:
     user_of: Callable[[str], str | None]
 
 
+class ChangeFeed(abc.ABC):
+    """A store whose writers announce their changes (a database's notifications), for the window's live
+    refresh. The feed holds a connection of its own; notifications are hints, ``catch_up`` is the truth.
+    Plain Python: the window watches ``open()``'s socket and calls the rest from its GUI thread."""
+
+    @abc.abstractmethod
+    def open(self) -> int:
+        """Connect and start listening; the socket to watch for readability. ``MemoryStoreError`` naming the
+        problem when the store cannot be reached (within the connect timeout: never a hang)."""
+
+    @abc.abstractmethod
+    def read(self) -> list[str]:
+        """The announcements that arrived, oldest first: a user id, or '' for the global context. Raises
+        ``MemoryStoreError`` when the connection was lost."""
+
+    @abc.abstractmethod
+    def catch_up(self) -> tuple[set[str], bool]:
+        """What changed since the previous call (or since the first ``open``), told by the store's revision
+        counters, whether announced or not: (the user ids, whether the global context). Cheap when nothing
+        changed. Raises ``MemoryStoreError`` when the connection was lost."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Drop the connection (``open`` may be called again: a reconnect)."""
+
+    def describe(self) -> str:
+        """What is listened to, for the status bar."""
+        return "the database"
+
+
 #: What the window can follow for live refresh; None: nothing outside this process can change the store.
-ChangeSource = FolderChanges
+ChangeSource = FolderChanges | ChangeFeed
 
 
 class UserTxn(abc.ABC):
