@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from memgui.store import MemoryStore, MemoryStoreError, build_config, create_memory_store
+from memgui.store.locations import is_database_address, open_location
 
 SCREENSHOT_TIMEOUT_MS = 120_000
 
@@ -21,7 +22,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         description="Look after an Elysia assistant's memory store: users, conversations, facts, streaks.",
         epilog="Without DATA_DIR: $DATA_DIR, else the last folder opened, else the store's default ('data'). "
                "Encryption and other store settings come from the environment (ENCRYPTION_KEY, ...).")
-    parser.add_argument("data_dir", nargs="?", metavar="DATA_DIR", help="the store's folder")
+    parser.add_argument("data_dir", nargs="?", metavar="DATA_DIR",
+                        help="the store's folder, or a PostgreSQL address (postgresql://... or host=... dbname=...)")
     parser.add_argument("--demo", action="store_true",
                         help="generate a realistic store in a fresh temporary folder and open it")
     parser.add_argument("--read-only", action="store_true", help="open without allowing any write")
@@ -42,12 +44,12 @@ def open_store(args: argparse.Namespace, last_folder: str | None) -> MemoryStore
         print(f"memgui: demo store in {folder}", file=sys.stderr)
         generate(folder).close()
         return create_memory_store(build_config({"DATA_DIR": folder}, environ=dict(os.environ)))
-    overrides = {}
-    if args.data_dir:
-        overrides["DATA_DIR"] = args.data_dir
-    elif not os.environ.get("DATA_DIR") and last_folder and Path(last_folder).is_dir():
-        overrides["DATA_DIR"] = last_folder
-    return create_memory_store(build_config(overrides, environ=dict(os.environ)))
+    if args.data_dir:  # a folder, or a PostgreSQL address
+        return open_location(args.data_dir)
+    if not os.environ.get("DATA_DIR") and last_folder and (is_database_address(last_folder)
+                                                           or Path(last_folder).is_dir()):
+        return open_location(last_folder)
+    return create_memory_store(build_config({}, environ=dict(os.environ)))
 
 
 def settle_garbage_collector() -> None:
@@ -77,9 +79,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"memgui: {exc}", file=sys.stderr)
         return 2
     window = MainWindow(store, settings=settings, read_only=args.read_only, select=args.select, tab=args.tab)
-    folder = store.folder()
-    if folder is not None and not args.demo:
-        window.state.remember_folder(str(folder))
+    where = store.folder() or store.location()
+    if where and not args.demo:
+        window.state.remember_folder(str(where))
     if args.size:
         width, _, height = args.size.partition("x")
         window.resize(int(width), int(height))

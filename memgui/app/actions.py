@@ -74,6 +74,8 @@ class WindowActions(QObject):
         file_menu = w.menuBar().addMenu("&File")
         commands = self.session.commands
         file_menu.addAction(self._action("&Open folder…", commands.choose_folder, QKeySequence.StandardKey.Open))
+        file_menu.addAction(self._action("Open &database…", commands.choose_database, "Ctrl+Shift+O",
+                                         tip="Open a store kept in PostgreSQL (STORAGE_BACKEND=postgres)"))
         self.recent_menu = file_menu.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self.session.commands.fill_recent)
         file_menu.addAction(self._action("Re&load", self.session.commands.reload, "Ctrl+R",

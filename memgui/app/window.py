@@ -31,7 +31,8 @@ from memgui.models.json_tree_model import GlobalContextModel, ProfileModel
 from memgui.models.memories_model import MemoriesModel
 from memgui.models.store_worker import StoreWorker, UserDetails
 from memgui.models.users_model import UsersModel, UserSummary
-from memgui.store import MemoryStore, MemoryStoreError, build_config, create_memory_store
+from memgui.store import MemoryStore, MemoryStoreError
+from memgui.store.locations import open_location
 from memgui.views.conflict_banner import EditBanner
 from memgui.views.conversation_view import ConversationPane
 from memgui.views.dialogs import Dialogs
@@ -383,15 +384,26 @@ class MainWindow(QMainWindow):
         if folder:
             self.open_folder(folder)
 
+    @Slot()
+    def choose_database(self) -> None:
+        """File > Open database: a PostgreSQL address (URL or libpq words)."""
+        current = self.store.location() if self.store.folder() is None else ""
+        address = Dialogs.ask_text(self, "Open a database", "PostgreSQL address (postgresql://user@host/dbname, "
+                                   "or host=... dbname=...). A password is better kept in ~/.pgpass.", current)
+        if address.strip():
+            self.open_location(address)
+
     def open_folder(self, folder: str | os.PathLike[str]) -> None:
-        """Show the JSON store in ``folder`` instead (the environment's other settings, another DATA_DIR),
-        built by the factory; a folder that cannot be opened is said in a warning and the current store stays."""
-        path = Path(folder).absolute()
+        """Show the JSON store in ``folder`` instead (the environment's other settings, another DATA_DIR)."""
+        self.open_location(Path(folder))
+
+    def open_location(self, location: str | os.PathLike[str]) -> None:
+        """Show the store at ``location`` (a folder, or a PostgreSQL address) instead, built by the factory; one
+        that cannot be opened is said in a warning, naming the problem, and the current store stays."""
         try:
-            store = create_memory_store(build_config({"DATA_DIR": path, "STORAGE_BACKEND": "json"},
-                                                     environ=dict(os.environ)))
+            store = open_location(location)
         except MemoryStoreError as exc:
-            Dialogs.warn(self, "Cannot open this folder", str(exc))
+            Dialogs.warn(self, "Cannot open this store", str(exc))
             return
         self.set_store(store)
 
@@ -403,9 +415,9 @@ class MainWindow(QMainWindow):
         self._set_store.emit(store)  # queued: each worker switches in its own thread, before the next request
         self.metrics_view.store = store
         self.overview_view.store = store
-        folder = store.folder()
-        if folder is not None:
-            self.state.remember_folder(str(folder))
+        where = store.folder() or store.location()
+        if where:
+            self.state.remember_folder(str(where))
         self.reload()
         if old is not store:
             old.close()
@@ -423,7 +435,7 @@ class MainWindow(QMainWindow):
     def _open_recent(self) -> None:
         action = self.sender()
         if isinstance(action, QAction):
-            self.open_folder(str(action.data()))
+            self.open_location(str(action.data()))
 
     # -- closing ---------------------------------------------------------------------------------------
     def shutdown(self) -> None:

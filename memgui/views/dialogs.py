@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFileDialog,
+    QInputDialog,
     QLineEdit,
     QMessageBox,
     QPlainTextEdit,
@@ -151,6 +152,12 @@ class Dialogs:
     @classmethod
     def open_folder(cls, parent: QWidget, title: str, start: str) -> str:
         return QFileDialog.getExistingDirectory(parent, title, start)
+
+    @classmethod
+    def ask_text(cls, parent: QWidget, title: str, label: str, text: str = "") -> str:
+        """One line of text from the user; '' when cancelled."""
+        value, accepted = QInputDialog.getText(parent, title, label, QLineEdit.EchoMode.Normal, text)
+        return value if accepted else ""
 
     @classmethod
     def open_file(cls, parent: QWidget, title: str, filters: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QItemSelectionModel, QSettings, Qt
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QPlainTextEdit, QTableView, QTreeView, QWidget
 
@@ -14,6 +15,7 @@ from memgui.models.roles import ROW_ROLE
 from memgui.models.users_model import COL_ID, COL_MESSAGES
 from memgui.store import JsonMemoryStore, build_config
 from memgui.store.timeutil import parse_timestamp, parse_zone
+from memgui.views.dialogs import Dialogs
 
 PANES = ("usersView", "conversationView", "factsView", "memoriesView", "globalContextView", "profileView")
 MakeWindow = Callable[..., MainWindow]
@@ -179,3 +181,19 @@ def test_tree_panes_are_trees(make_window: MakeWindow, demo: JsonMemoryStore) ->
     keys = [model.index(r, 0).data() for r in range(model.rowCount())]
     assistant = model.index(keys.index("assistant"), 0)
     assert model.rowCount(assistant) == 3 and tree.isExpanded(assistant)
+
+
+def test_a_store_that_cannot_be_opened_is_a_warning_and_the_window_keeps_its_store(
+        make_window: MakeWindow, demo: JsonMemoryStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    window = make_window(demo)
+    warnings: list[tuple[str, str]] = []
+    monkeypatch.setattr(Dialogs, "warn", classmethod(lambda cls, _parent, title, text: warnings.append((title, text))))
+    monkeypatch.setattr(Dialogs, "ask_text", classmethod(lambda cls, *a: "postgresql://nobody@/nowhere?connect_timeout=2"
+                                                          "&host=" + str(tmp_path / "no-server")))
+    window.choose_database()  # File > Open database, to a server that is not there
+    not_a_folder = tmp_path / "a-file"
+    not_a_folder.write_text("not a store")
+    window.open_location(not_a_folder)
+    assert len(warnings) == 2 and all(title == "Cannot open this store" for title, _ in warnings)
+    assert "a-file" in warnings[1][1]
+    assert window.store is demo and window.is_loaded()
