@@ -48,6 +48,7 @@ class FeedWatcher(QObject):
         self._retry_ms = retry_ms
         self._notifier: QSocketNotifier | None = None
         self._users: set[str] = set()
+        self._listing = False  # the users list may have changed even with no user to name
         self._global = False
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -135,7 +136,7 @@ class FeedWatcher(QObject):
         self._note(set(payloads) - {""}, "" in payloads)
 
     def _note(self, users: set[str], global_changed: bool) -> None:
-        if not users and not global_changed:
+        if not users and not global_changed and not self._listing:
             return
         self._users |= users
         self._global = self._global or global_changed
@@ -147,18 +148,20 @@ class FeedWatcher(QObject):
         if not self.connected:
             return
         try:
-            users, global_changed = self.feed.catch_up()
+            found = self.feed.catch_up()
         except MemoryStoreError as exc:
             self._lost(exc)
             return
-        self._note(users, global_changed)
+        self._listing = self._listing or found.listing
+        self._note(set(found.users), found.global_context)
         self._drain()  # announcements that came in during the query are no longer on the socket
 
     @Slot()
     def _flush(self) -> None:
         users, self._users = sorted(self._users), set()
         global_changed, self._global = self._global, False
-        if users:
+        listing, self._listing = self._listing, False
+        if users or listing:
             self.usersChanged.emit()
         for user_id in users:
             self.userChanged.emit(user_id)

@@ -51,6 +51,16 @@ class FolderChanges:
     user_of: Callable[[str], str | None]
 
 
+@dataclasses.dataclass(frozen=True)
+class CaughtUp:
+    """What a revision check found: users that exist and may have changed, whether the list of users may have
+    changed (one created or erased), whether the global context did."""
+
+    users: frozenset[str] = frozenset()
+    listing: bool = False
+    global_context: bool = False
+
+
 class ChangeFeed(abc.ABC):
     """A store whose writers announce their changes (a database's notifications), for the window's live
     refresh. The feed holds a connection of its own; notifications are hints, ``catch_up`` is the truth.
@@ -67,10 +77,10 @@ class ChangeFeed(abc.ABC):
         ``MemoryStoreError`` when the connection was lost."""
 
     @abc.abstractmethod
-    def catch_up(self) -> tuple[set[str], bool]:
+    def catch_up(self) -> CaughtUp:
         """What changed since the previous call (or since the first ``open``), told by the store's revision
-        counters, whether announced or not: (the user ids, whether the global context). Cheap when nothing
-        changed. Raises ``MemoryStoreError`` when the connection was lost."""
+        counters, whether announced or not. Cheap when nothing changed. Raises ``MemoryStoreError`` when the
+        connection was lost."""
 
     @abc.abstractmethod
     def close(self) -> None:

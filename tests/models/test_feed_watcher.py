@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from memgui.models.feed_watcher import FeedWatcher
 from memgui.store import MemoryStoreError
-from memgui.store.backend import ChangeFeed
+from memgui.store.backend import CaughtUp, ChangeFeed
 
 
 class SocketFeed(ChangeFeed):
@@ -23,7 +23,7 @@ class SocketFeed(ChangeFeed):
         self.refuse = 0  # how many next opens fail
         self.opens = 0
         self.catch_ups = 0
-        self.changes: tuple[set[str], bool] = (set(), False)
+        self.changes = CaughtUp()
         self.reader: socket.socket | None = None
         self.writer: socket.socket | None = None
         self.broken = False
@@ -54,11 +54,11 @@ class SocketFeed(ChangeFeed):
             raise MemoryStoreError("server closed the connection")
         return data.decode().splitlines()
 
-    def catch_up(self) -> tuple[set[str], bool]:
+    def catch_up(self) -> CaughtUp:
         self.catch_ups += 1
         if self.broken:
             raise MemoryStoreError("server closed the connection")
-        found, self.changes = self.changes, (set(), False)
+        found, self.changes = self.changes, CaughtUp()
         return found
 
     def close(self) -> None:
@@ -117,9 +117,14 @@ def test_announcements_arrive_once_each_after_a_burst(qtbot: QtBot, feed: Socket
 
 def test_the_revision_check_reports_what_was_never_announced(qtbot: QtBot, feed: SocketFeed) -> None:
     watcher, seen = start(qtbot, feed)
-    feed.changes = ({"dora"}, True)
+    feed.changes = CaughtUp(frozenset({"dora"}), global_context=True)
     watcher.poll_now(full=True)
     qtbot.waitUntil(lambda: seen.users == ["dora"] and seen.globals == 1, timeout=5000)
+    assert seen.lists == 1
+    feed.changes = CaughtUp(listing=True)  # a user erased: nobody left to name, the list changed
+    watcher.poll_now()
+    qtbot.waitUntil(lambda: seen.lists == 2, timeout=5000)
+    assert seen.users == ["dora"] and seen.globals == 1
     watcher.stop()
 
 
@@ -129,7 +134,7 @@ def test_a_lost_connection_is_said_retried_and_caught_up(qtbot: QtBot, feed: Soc
     feed.refuse = 1  # the first attempt to reconnect fails too
     feed.announce("lost-in-transit")  # makes the socket readable: the read finds the connection broken
     qtbot.waitUntil(lambda: any("lost the connection" in s for s in seen.status), timeout=5000)
-    feed.changes = ({"erin"}, False)  # written while the connection was down
+    feed.changes = CaughtUp(frozenset({"erin"}))  # written while the connection was down
     qtbot.waitUntil(lambda: any("reconnected" in s for s in seen.status), timeout=5000)
     assert feed.opens == 3 and any("cannot reach" in s and "connection refused" in s for s in seen.status)
     qtbot.waitUntil(lambda: seen.users == ["erin"], timeout=5000)
