@@ -50,3 +50,22 @@ def store(data_dir: Path) -> Iterator[JsonMemoryStore]:
     s = JsonMemoryStore(build_config({"DATA_DIR": data_dir, "DEFAULT_TIMEZONE": "UTC"}, environ={}))
     yield s
     s.close()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[object]:
+    """A real PostgreSQL server for the session (tests/support/pg_server.py), started on first use.
+
+    Missing binaries are installed when running as root; otherwise the tests that need it are skipped with
+    the reason, except in CI (CI=true), where that fails loudly.
+    """
+    from support.pg_server import PgServer, PgUnavailable
+
+    try:
+        server = PgServer().start()
+    except PgUnavailable as exc:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes") or os.geteuid() == 0:
+            pytest.fail(f"no PostgreSQL server for the tests: {exc}")
+        pytest.skip(f"no PostgreSQL server for the tests: {exc}")
+    yield server
+    server.destroy()

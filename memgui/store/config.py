@@ -39,6 +39,7 @@ class StoreConfig:
     ENCRYPTION_KEY: str | None = dataclasses.field(default=None, repr=False)
     DURABLE_WRITES: bool = True
     LOCK_TIMEOUT: float = 10.0
+    DATABASE_URL: str = dataclasses.field(default="", repr=False)  # STORAGE_BACKEND=postgres: libpq URL/conninfo
 
     def replace(self, **changes: Any) -> StoreConfig:
         """A copy with ``changes`` applied and validated like any override."""
@@ -94,6 +95,19 @@ def _as_text(key: str, value: Any, *, allow_empty: bool = False) -> str:
     return value.strip()
 
 
+def _as_conninfo(key: str, value: Any) -> str:
+    """A libpq connection string (``postgresql://...`` URL or ``key=value`` words), checked by libpq's parser."""
+    text = _as_text(key, value, allow_empty=True)
+    if text:
+        try:
+            from psycopg.conninfo import conninfo_to_dict
+
+            conninfo_to_dict(text)
+        except Exception as exc:  # psycopg.ProgrammingError: libpq's own message, without the password
+            raise ConfigError(key, f"not a PostgreSQL connection string ({str(exc).strip()})") from None
+    return text
+
+
 def _convert(key: str, value: Any) -> Any:
     if key == "DATA_DIR":
         if isinstance(value, os.PathLike):
@@ -119,6 +133,8 @@ def _convert(key: str, value: Any) -> Any:
         return None if value is None else _as_text(key, value)
     if key == "LOCK_TIMEOUT":
         return _as_seconds(key, value)
+    if key == "DATABASE_URL":
+        return _as_conninfo(key, value)
     raise AssertionError(key)  # pragma: no cover - _FIELDS lists every key
 
 

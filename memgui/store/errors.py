@@ -63,3 +63,8 @@ class StoreIOError(MemoryStoreError, OSError):
         self.strerror = error.strerror
         self.filename = str(path)
         self.path = Path(path)
+
+
+class DatabaseError(MemoryStoreError):
+    """The database server cannot be used: down or unreachable, the password refused, the database missing,
+    or its memgui schema of another version. The message names which, and the server."""

@@ -91,6 +91,14 @@ def _register_builtin() -> None:
 
     register_backend("json", JsonMemoryStore)
     register_backend("memory", InMemoryStore)
+    register_backend("postgres", _postgres)
+
+
+def _postgres(config: StoreConfig) -> MemoryStore:
+    """The PostgreSQL backend, imported only when asked for (psycopg loads libpq)."""
+    from memgui.store.backends.postgres import PostgresMemoryStore
+
+    return PostgresMemoryStore(config)
 
 
 _register_builtin()

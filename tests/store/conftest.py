@@ -18,13 +18,19 @@ StoreMaker = Callable[..., MemoryStore]
 
 
 @pytest.fixture
-def make_store(tmp_path: Path) -> Iterator[StoreMaker]:
+def make_store(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[StoreMaker]:
     """``make_store(**overrides)``: a new store (``STORAGE_BACKEND`` picks it) in ``tmp_path/data``, closed
-    at the end of the test. Two calls with the same ``DATA_DIR`` give two independent readers/writers."""
+    at the end of the test. Two calls with the same ``DATA_DIR`` give two independent readers/writers; for
+    ``postgres`` each ``DATA_DIR`` names a fresh database of the session's server instead."""
     made: list[MemoryStore] = []
+    databases: dict[Path, str] = {}
 
     def make(**overrides: Any) -> MemoryStore:
         data_dir = overrides.pop("DATA_DIR", tmp_path / "data")
+        if str(overrides.get("STORAGE_BACKEND", "")).lower() == "postgres" and "DATABASE_URL" not in overrides:
+            if data_dir not in databases:
+                databases[data_dir] = request.getfixturevalue("pg_server").new_database()
+            overrides["DATABASE_URL"] = databases[data_dir]
         store = create_memory_store(config_for(data_dir, **overrides))
         made.append(store)
         return store
@@ -34,7 +40,7 @@ def make_store(tmp_path: Path) -> Iterator[StoreMaker]:
         store.close()
 
 
-@pytest.fixture(params=["json", "memory"])
+@pytest.fixture(params=["json", "memory", "postgres"])
 def backend(request: pytest.FixtureRequest) -> str:
     """The name of each backend in turn."""
     return str(request.param)
@@ -42,7 +48,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def any_store(make_store: StoreMaker, backend: str) -> MemoryStore:
-    """A fresh store of each backend in turn (JsonMemoryStore, InMemoryStore)."""
+    """A fresh store of each backend in turn (JsonMemoryStore, InMemoryStore, PostgresMemoryStore)."""
     return make_store(STORAGE_BACKEND=backend)
 
 

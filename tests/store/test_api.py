@@ -147,41 +147,41 @@ def test_create_memory_store_returns_new_stores(tmp_path: Path) -> None:
 
 
 # -- documented API --------------------------------------------------------------------------------------
-def test_add_message_returns_the_stored_message(store: JsonMemoryStore) -> None:
+def test_add_message_returns_the_stored_message(any_store: MemoryStore) -> None:
     stamp = "2025-05-01T10:00:00+02:00"
-    msg = store.add_message("u", "assistant", "two words", timestamp=stamp, metadata={"mood": "calm"})
+    msg = any_store.add_message("u", "assistant", "two words", timestamp=stamp, metadata={"mood": "calm"})
     assert set(msg) >= MESSAGE_KEYS
     assert (msg["role"], msg["is_user"], msg["timestamp"], msg["metadata"], msg["word_count"]) == (
         "assistant", False, stamp, {"mood": "calm"}, 2)
-    assert store.get_message_history("u") == [msg]
+    assert any_store.get_message_history("u") == [msg]
 
 
 @pytest.mark.parametrize("role", ["user", "assistant", "system"])
-def test_every_role_is_stored(store: JsonMemoryStore, role: str) -> None:
-    store.add_message("u", role, "x")
-    [msg] = store.get_message_history("u")
+def test_every_role_is_stored(any_store: MemoryStore, role: str) -> None:
+    any_store.add_message("u", role, "x")
+    [msg] = any_store.get_message_history("u")
     assert msg["role"] == role
     assert msg["is_user"] is (role == "user")
 
 
 @pytest.mark.parametrize("role", ["User", "bot", "", None])
-def test_unknown_role_is_a_validation_error(store: JsonMemoryStore, role: Any) -> None:
+def test_unknown_role_is_a_validation_error(any_store: MemoryStore, role: Any) -> None:
     with pytest.raises(ValidationError, match="role"):
-        store.add_message("u", role, "x")
-    assert not store.user_exists("u")
+        any_store.add_message("u", role, "x")
+    assert not any_store.user_exists("u")
 
 
-def test_history_order_and_limit(store: JsonMemoryStore) -> None:
+def test_history_order_and_limit(any_store: MemoryStore) -> None:
     for i in range(6):
-        store.add_message("u", "user" if i % 2 == 0 else "assistant", f"m{i}")
-    contents = [m["content"] for m in store.get_message_history("u")]
+        any_store.add_message("u", "user" if i % 2 == 0 else "assistant", f"m{i}")
+    contents = [m["content"] for m in any_store.get_message_history("u")]
     assert contents == [f"m{i}" for i in range(6)]
-    assert [m["content"] for m in store.get_message_history("u", 2)] == ["m4", "m5"]
-    assert [m["content"] for m in store.get_message_history("u", limit=0)] == contents
-    assert [m["content"] for m in store.get_message_history("u", None)] == contents
-    assert [m["content"] for m in store.get_message_history("u", 60)] == contents
+    assert [m["content"] for m in any_store.get_message_history("u", 2)] == ["m4", "m5"]
+    assert [m["content"] for m in any_store.get_message_history("u", limit=0)] == contents
+    assert [m["content"] for m in any_store.get_message_history("u", None)] == contents
+    assert [m["content"] for m in any_store.get_message_history("u", 60)] == contents
     with pytest.raises(ValidationError, match="limit"):
-        store.get_message_history("u", -1)
+        any_store.get_message_history("u", -1)
 
 
 def test_history_without_offset_is_stored_as_given_and_read_in_default_zone(make_store: Any) -> None:
@@ -194,12 +194,12 @@ def test_history_without_offset_is_stored_as_given_and_read_in_default_zone(make
     assert store.get_conversation_metrics("u")["interaction_dates"] == ["2025-03-01", "2025-03-02"]
 
 
-def test_datetime_timestamps_are_accepted(store: JsonMemoryStore) -> None:
+def test_datetime_timestamps_are_accepted(any_store: MemoryStore) -> None:
     moment = datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=-5)))
-    msg = store.add_message("u", "user", "x", timestamp=moment)
+    msg = any_store.add_message("u", "user", "x", timestamp=moment)
     assert datetime.fromisoformat(msg["timestamp"]) == moment
     with pytest.raises(ValidationError, match="timestamp"):
-        store.add_message("u", "user", "x", timestamp="yesterday-ish")
+        any_store.add_message("u", "user", "x", timestamp="yesterday-ish")
 
 
 @pytest.mark.parametrize("text", [
@@ -222,49 +222,49 @@ def test_text_is_stored_verbatim(store: JsonMemoryStore, text: str) -> None:
     assert again.get_user_profile("u")["bio"] == text
 
 
-def test_add_user_fact_true_then_false(store: JsonMemoryStore) -> None:
-    assert store.add_user_fact("u", "Lives in New York", "location") is True
-    assert store.add_user_fact("u", "Lives in New York", "location") is False
-    assert store.add_user_fact("u", "Lives in New York", "home") is True
-    assert store.get_user_facts("u") == {"location": ["Lives in New York"], "home": ["Lives in New York"]}
+def test_add_user_fact_true_then_false(any_store: MemoryStore) -> None:
+    assert any_store.add_user_fact("u", "Lives in New York", "location") is True
+    assert any_store.add_user_fact("u", "Lives in New York", "location") is False
+    assert any_store.add_user_fact("u", "Lives in New York", "home") is True
+    assert any_store.get_user_facts("u") == {"location": ["Lives in New York"], "home": ["Lives in New York"]}
 
 
-def test_fact_editing_for_the_gui(store: JsonMemoryStore) -> None:
-    store.add_user_fact("u", "likes tea", "food")
-    store.update_user_fact("u", "food", "likes tea", "likes green tea")
-    store.update_user_fact("u", "food", "likes green tea", "likes green tea", new_category="drinks")
-    assert store.get_user_facts("u") == {"drinks": ["likes green tea"]}
-    store.remove_user_fact("u", "drinks", "likes green tea")
-    assert store.get_user_facts("u") == {}
+def test_fact_editing_for_the_gui(any_store: MemoryStore) -> None:
+    any_store.add_user_fact("u", "likes tea", "food")
+    any_store.update_user_fact("u", "food", "likes tea", "likes green tea")
+    any_store.update_user_fact("u", "food", "likes green tea", "likes green tea", new_category="drinks")
+    assert any_store.get_user_facts("u") == {"drinks": ["likes green tea"]}
+    any_store.remove_user_fact("u", "drinks", "likes green tea")
+    assert any_store.get_user_facts("u") == {}
     with pytest.raises(ConflictError):
-        store.remove_user_fact("u", "drinks", "likes green tea")
+        any_store.remove_user_fact("u", "drinks", "likes green tea")
     with pytest.raises(ConflictError):
-        store.update_user_fact("u", "drinks", "likes green tea", "x")
+        any_store.update_user_fact("u", "drinks", "likes green tea", "x")
 
 
-def test_update_streak_documented_shape(store: JsonMemoryStore) -> None:
-    store.get_or_create_user("u")
-    got = store.update_streak("u", datetime(2025, 6, 1, 12, tzinfo=timezone.utc))
+def test_update_streak_documented_shape(any_store: MemoryStore) -> None:
+    any_store.get_or_create_user("u")
+    got = any_store.update_streak("u", datetime(2025, 6, 1, 12, tzinfo=timezone.utc))
     assert got == {"current_streak": 1, "longest_streak": 1, "last_interaction": "2025-06-01"}
 
 
-def test_rename_user_moves_everything(store: JsonMemoryStore) -> None:
-    store.get_or_create_user("old", "Ann")
-    store.add_message("old", "user", "hello")
-    store.add_user_fact("old", "likes tea", "food")
-    store.store_permanent_memory("old", "met in May", "first_meeting")
-    store.rename_user("old", "new.id@example")
-    assert store.get_all_users() == ["new.id@example"]
-    assert not store.user_exists("old")
-    assert store.get_user_profile("new.id@example")["name"] == "Ann"
-    assert [m["content"] for m in store.get_message_history("new.id@example")] == ["hello"]
-    assert store.get_user_facts("new.id@example") == {"food": ["likes tea"]}
-    assert store.get_permanent_memories("new.id@example", "first_meeting")[0]["content"] == "met in May"
+def test_rename_user_moves_everything(any_store: MemoryStore) -> None:
+    any_store.get_or_create_user("old", "Ann")
+    any_store.add_message("old", "user", "hello")
+    any_store.add_user_fact("old", "likes tea", "food")
+    any_store.store_permanent_memory("old", "met in May", "first_meeting")
+    any_store.rename_user("old", "new.id@example")
+    assert any_store.get_all_users() == ["new.id@example"]
+    assert not any_store.user_exists("old")
+    assert any_store.get_user_profile("new.id@example")["name"] == "Ann"
+    assert [m["content"] for m in any_store.get_message_history("new.id@example")] == ["hello"]
+    assert any_store.get_user_facts("new.id@example") == {"food": ["likes tea"]}
+    assert any_store.get_permanent_memories("new.id@example", "first_meeting")[0]["content"] == "met in May"
     with pytest.raises(ConflictError):
-        store.rename_user("old", "other")
-    store.get_or_create_user("other")
+        any_store.rename_user("old", "other")
+    any_store.get_or_create_user("other")
     with pytest.raises(ConflictError):
-        store.rename_user("new.id@example", "other")
+        any_store.rename_user("new.id@example", "other")
 
 
 def test_rename_reattaches_data_the_older_code_filed_under_a_stripped_id(fixture_copy: Path) -> None:
@@ -283,19 +283,19 @@ def test_rename_reattaches_data_the_older_code_filed_under_a_stripped_id(fixture
 
 
 @pytest.mark.parametrize("bad", ["", "   ", None, 42, "a\nb", "x" * 129])
-def test_ids_that_cannot_be_stored_raise(store: JsonMemoryStore, bad: Any) -> None:
+def test_ids_that_cannot_be_stored_raise(any_store: MemoryStore, bad: Any) -> None:
     with pytest.raises(InvalidUserIdError):
-        store.add_message(bad, "user", "x")
+        any_store.add_message(bad, "user", "x")
     with pytest.raises(ValueError):  # InvalidUserIdError is also a ValueError, as the older code raised
-        store.get_user_profile(bad)
+        any_store.get_user_profile(bad)
 
 
-def test_ids_are_stripped_and_kept_apart(store: JsonMemoryStore) -> None:
-    store.add_message("  alice.smith ", "user", "dot")
-    store.add_message("alicesmith", "user", "no dot")
-    assert store.get_all_users() == ["alice.smith", "alicesmith"]
-    assert [m["content"] for m in store.get_message_history("alice.smith")] == ["dot"]
-    assert [m["content"] for m in store.get_message_history("alicesmith")] == ["no dot"]
+def test_ids_are_stripped_and_kept_apart(any_store: MemoryStore) -> None:
+    any_store.add_message("  alice.smith ", "user", "dot")
+    any_store.add_message("alicesmith", "user", "no dot")
+    assert any_store.get_all_users() == ["alice.smith", "alicesmith"]
+    assert [m["content"] for m in any_store.get_message_history("alice.smith")] == ["dot"]
+    assert [m["content"] for m in any_store.get_message_history("alicesmith")] == ["no dot"]
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

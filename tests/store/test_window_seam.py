@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from memgui.store import MemoryStore
-from memgui.store.backend import FolderChanges
+from memgui.store.backend import ChangeFeed, FolderChanges
 from memgui.store.read.conversation import Conversation
 
 StoreMaker = Callable[..., MemoryStore]
@@ -30,6 +30,10 @@ def test_location_folder_and_change_source(any_store: MemoryStore, backend: str,
         source = any_store.change_source()
         assert isinstance(source, FolderChanges) and source.root == folder
         assert source.user_of("alice") == "alice" and source.user_of(".memgui") is None
+    elif backend == "postgres":
+        assert any_store.folder() is None
+        assert "dbname=" in any_store.location() and "password" not in any_store.location()
+        assert isinstance(any_store.change_source(), ChangeFeed)
     else:
         assert (any_store.folder(), any_store.location(), any_store.change_source()) == (None, "", None)
 

@@ -4,6 +4,9 @@
     memgui-store repair DATA_DIR [USER]   act on them (damaged files are kept aside, never deleted)
     memgui-store encrypt DATA_DIR         encrypt a plain store in place (resumes an interrupted run)
     memgui-store rotate-key DATA_DIR      re-encrypt with a new key and passphrase (resumes too)
+    memgui-store copy SRC DST             copy a whole store: each a folder or a postgresql:// URL / conninfo
+                                          (SRC_ENCRYPTION_KEY / DST_ENCRYPTION_KEY for encrypted folders;
+                                          --decrypt to copy an encrypted folder into a database)
 
 Passphrases come from the ENCRYPTION_KEY (current) and NEW_ENCRYPTION_KEY environment variables, or from
 a prompt on a terminal: never from the command line, where other users of the machine could read them.
@@ -92,6 +95,16 @@ def _rotate(root: Path) -> int:
     return 0
 
 
+def _copy(src: str, dst: str, allow_decrypt: bool) -> int:
+    from memgui.store.ops.copy import copy_store, open_store
+
+    with open_store(src, os.environ.get("SRC_ENCRYPTION_KEY") or None) as source, \
+            open_store(dst, os.environ.get("DST_ENCRYPTION_KEY") or None) as target:
+        report = copy_store(source, target, progress=print, allow_decrypt=allow_decrypt)
+    print(report.summary())
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="memgui-store", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -104,13 +117,19 @@ def _parser() -> argparse.ArgumentParser:
     encrypt.add_argument("data_dir", type=Path)
     rotate = commands.add_parser("rotate-key", help="re-encrypt with a new key (ENCRYPTION_KEY, NEW_ENCRYPTION_KEY)")
     rotate.add_argument("data_dir", type=Path)
+    copy = commands.add_parser("copy", help="copy a whole store between a folder and a PostgreSQL database")
+    copy.add_argument("src")
+    copy.add_argument("dst")
+    copy.add_argument("--decrypt", action="store_true", help="allow an encrypted folder into a plain database")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    root: Path = args.data_dir
     try:
+        if args.command == "copy":
+            return _copy(args.src, args.dst, args.decrypt)
+        root: Path = args.data_dir
         if not root.is_dir():
             raise MemoryStoreError(f"{root} is not a folder")
         if args.command == "verify":

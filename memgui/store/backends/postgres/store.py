@@ -1,0 +1,320 @@
+"""``PostgresMemoryStore``: the seam over PostgreSQL (schema in ``schema.py``).
+
+One connection per store, guarded by a mutex (threads of one process take turns). A user's transaction
+takes ``pg_advisory_xact_lock`` on the user id first, so no two transactions of one user interleave in any
+process on any machine, including the creation of a user that does not exist yet (no row to lock). Reads
+outside transactions are single autocommitted statements. Commits are durable (``synchronous_commit`` as the
+server is configured, on by default). Documents are stored as the exact JSON text the JSON backend writes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from memgui.store.backend import GlobalTxn, UserTxn
+from memgui.store.backends.postgres import connect as pgconnect
+from memgui.store.backends.postgres.feed import PgChangeFeed
+from memgui.store.backends.postgres.schema import REVISION_QUERY, ensure_schema
+from memgui.store.codec import dump_json, parse_json
+from memgui.store.config import StoreConfig
+from memgui.store.documents import SHAPE_CHECKS, Doc, DocKind, LogKind, message_id, normalize_message
+from memgui.store.errors import ConfigError, ConflictError
+from memgui.store.interface import MemoryStore
+
+_USER_LOCK = 0x6D656D75  # first key of the two-key advisory locks of users
+_GLOBAL_LOCK = 0x6D656D63
+_CACHE_DOCS = 256  # decoded documents kept (their text decides whether they are still current)
+
+
+class _Txn(UserTxn):
+    """Staged changes of one user, written at commit by ``PostgresMemoryStore._commit``."""
+
+    def __init__(self, store: PostgresMemoryStore, conn: psycopg.Connection, user_id: str, exists: bool) -> None:
+        super().__init__(user_id, exists)
+        self.store, self.conn = store, conn
+        self.staged: dict[DocKind, Doc] = {}
+        self.appends: dict[LogKind, list[Doc]] = {}
+        self.replaced: dict[LogKind, list[Doc]] = {}
+        self.cache: dict[DocKind, Doc | None] = {}
+        self.written: dict[DocKind, str] = {}
+
+    @property
+    def dirty(self) -> bool:
+        return bool(self.staged or self.appends or self.replaced)
+
+    def read(self, kind: DocKind) -> Doc | None:
+        if kind in self.staged:
+            return self.staged[kind]
+        if not self.exists:
+            return None
+        if kind not in self.cache:
+            self.cache[kind] = self.store._fetch_doc(self.conn, self.user_id, kind)
+        return self.cache[kind]
+
+    def write(self, kind: DocKind, doc: Doc) -> None:
+        dump_json(doc, f"{self.user_id}: {kind}")  # bad input raises here, before anything is written
+        self.staged[kind] = doc
+
+    def append(self, log: LogKind, entries: list[Doc]) -> None:
+        self.appends.setdefault(log, []).extend(entries)
+
+    def read_log(self, log: LogKind) -> list[Doc]:
+        if log in self.replaced:
+            committed = self.replaced[log]
+        else:
+            committed = self.store._fetch_log(self.conn, self.user_id, log) if self.exists else []
+        return [*committed, *self.appends.get(log, [])]
+
+    def replace_log(self, log: LogKind, entries: list[Doc]) -> None:
+        self.replaced[log] = entries
+        self.appends.pop(log, None)
+
+    def append_message(self, message: Doc, day: date) -> None:
+        history = self.read("history") or {"messages": []}
+        messages = [*history["messages"], message]
+        limit = self.store.config.MAX_MESSAGES
+        if limit and len(messages) > limit:
+            trimmed, messages = messages[:-limit], messages[-limit:]
+            if self.store.config.ARCHIVE_TRIMMED:
+                self.append("archive", [normalize_message(m) for m in trimmed])
+        self.write("history", {**history, "messages": messages})
+        self.write("metrics", self.store._count_message(self.read("metrics") or {}, message, day))
+
+
+class _GlobalTxn(GlobalTxn):
+    def __init__(self, current: Doc | None) -> None:
+        self.current = current
+        self.staged: Doc | None = None
+
+    def read(self) -> Doc | None:
+        return self.staged if self.staged is not None else self.current
+
+    def write(self, doc: Doc) -> None:
+        dump_json(doc, "the global context")
+        self.staged = doc
+
+
+class PostgresMemoryStore(MemoryStore):
+    """The memory store in a PostgreSQL database (``DATABASE_URL``), schema ``memgui``."""
+
+    def __init__(self, config: StoreConfig) -> None:
+        super().__init__(config)
+        if config.ENCRYPTION_ENABLED:
+            raise ConfigError("ENCRYPTION_ENABLED", "the PostgreSQL backend does not encrypt documents; use the "
+                                                    "server's own encryption at rest (see README)")
+        self.conninfo = config.DATABASE_URL
+        self.where = pgconnect.where(self.conninfo)
+        self._mutex = threading.RLock()
+        self._conn: psycopg.Connection | None = None
+        self._docs: dict[tuple[str, str], tuple[str, Doc]] = {}  # (user, kind) -> (stored text, decoded)
+        with self._connection() as conn:
+            self.schema_version = ensure_schema(conn, self.where)
+
+    # -- the connection ------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection]:
+        """The store's connection (reconnected when the server dropped it), errors as ``DatabaseError``."""
+        with self._mutex:
+            if self._conn is None or self._conn.closed or self._conn.broken:
+                self._conn = pgconnect.connect(self.conninfo)
+            try:
+                yield self._conn
+            except psycopg.Error as exc:
+                raise pgconnect.translate(exc, self.conninfo) from None
+
+    def _path(self, user_id: str, kind: str) -> Path:
+        """A name for the document in error messages (``CorruptDataError.path``)."""
+        return Path(f"{self.where}/{user_id}/{kind}")
+
+    def _decode(self, body: str, user_id: str, kind: str) -> Any:
+        return parse_json(body.encode("utf-8"), self._path(user_id, kind))
+
+    def _fetch_doc(self, conn: psycopg.Connection, user_id: str, kind: DocKind) -> Doc | None:
+        row = conn.execute("SELECT body FROM memgui.documents WHERE user_id = %s AND kind = %s",
+                           (user_id, kind)).fetchone()
+        return None if row is None else self._checked(row[0], user_id, kind)
+
+    def _checked(self, body: str, user_id: str, kind: DocKind) -> Doc:
+        """The document stored as ``body``, decoded and shape-checked once: an unchanged text is answered
+        from the cache (documents are shared read-only with the rules, as the seam says)."""
+        key = (user_id, kind)
+        cached = self._docs.get(key)
+        if cached is not None and cached[0] == body:
+            return cached[1]
+        doc = self._decode(body, user_id, kind)
+        SHAPE_CHECKS[kind](self._path(user_id, kind), doc)
+        self._remember(key, body, doc)
+        return doc  # type: ignore[no-any-return]
+
+    def _remember(self, key: tuple[str, str], body: str, doc: Doc) -> None:
+        if len(self._docs) >= _CACHE_DOCS:
+            self._docs.pop(next(iter(self._docs)))
+        self._docs[key] = (body, doc)
+
+    def _fetch_log(self, conn: psycopg.Connection, user_id: str, log: LogKind) -> list[Doc]:
+        rows = conn.execute("SELECT body FROM memgui.log_entries WHERE user_id = %s AND log = %s ORDER BY ordinal",
+                            (user_id, log)).fetchall()
+        return [self._decode(body, user_id, log) for (body,) in rows]
+
+    # -- the seam: transactions ------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _user_txn(self, user_id: str, *, create: bool) -> Iterator[UserTxn]:
+        # Pipelined: the lock is sent with the reads (one round trip), the writes with the commit (another).
+        with self._connection() as conn, conn.pipeline(), conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_USER_LOCK, user_id))
+            # After the lock (a statement of its own: read committed takes each statement's snapshot after
+            # the previous one), one round trip tells whether the user exists and fetches the documents every
+            # message reads (profile for the zone, history, metrics).
+            rows = conn.execute(
+                "SELECT u.user_id IS NOT NULL, d.kind, d.body FROM (SELECT 1) one "
+                "LEFT JOIN memgui.users u ON u.user_id = %(u)s "
+                "LEFT JOIN memgui.documents d ON d.user_id = %(u)s AND d.kind IN ('profile', 'history', 'metrics')",
+                {"u": user_id}).fetchall()
+            exists = bool(rows[0][0])
+            txn = _Txn(self, conn, user_id, exists)
+            if exists:
+                found = {kind: body for _, kind, body in rows if kind is not None}
+                for kind in ("profile", "history", "metrics"):
+                    txn.cache[kind] = None if kind not in found else self._checked(found[kind], user_id, kind)
+            yield txn
+            if not txn.dirty:
+                return
+            if not exists:
+                if not create:
+                    raise ConflictError(f"user {user_id!r} does not exist")
+                conn.execute("INSERT INTO memgui.users (user_id) VALUES (%s)", (user_id,))
+            self._commit(conn, txn)
+        for kind, body in txn.written.items():  # committed: the next transaction need not decode them again
+            self._remember((user_id, kind), body, txn.staged[kind])
+
+    def _commit(self, conn: psycopg.Connection, txn: _Txn) -> None:
+        uid = txn.user_id
+        with conn.cursor() as cur:
+            if txn.staged:  # one pipelined batch of upserts
+                bodies = {kind: dump_json(doc, f"{uid}: {kind}").decode("utf-8") for kind, doc in txn.staged.items()}
+                cur.executemany("INSERT INTO memgui.documents (user_id, kind, body) VALUES (%s, %s, %s) "
+                                "ON CONFLICT (user_id, kind) DO UPDATE SET body = EXCLUDED.body",
+                                [(uid, kind, body) for kind, body in bodies.items()])
+                txn.written = bodies
+            for log, entries in txn.replaced.items():
+                cur.execute("DELETE FROM memgui.log_entries WHERE user_id = %s AND log = %s", (uid, log))
+                self._insert_entries(cur, uid, log, entries)
+            for log, entries in txn.appends.items():
+                self._insert_entries(cur, uid, log, entries)
+
+    @staticmethod
+    def _insert_entries(cur: psycopg.Cursor[Any], uid: str, log: LogKind, entries: list[Doc]) -> None:
+        if not entries:
+            return
+        cur.execute("SELECT coalesce(max(ordinal), 0) FROM memgui.log_entries WHERE user_id = %s AND log = %s",
+                    (uid, log))
+        row = cur.fetchone()
+        ordinal = int(row[0]) if row else 0
+        rows = []
+        seen: set[str] = set()
+        for entry in entries:
+            entry_id = message_id(entry)
+            if entry_id in seen:
+                continue
+            seen.add(entry_id)
+            ordinal += 1
+            rows.append((uid, log, ordinal, entry_id, dump_json(entry, f"{uid}: {log}").decode("utf-8")))
+        cur.executemany("INSERT INTO memgui.log_entries (user_id, log, ordinal, entry_id, body) "
+                        "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (user_id, log, entry_id) DO NOTHING", rows)
+
+    def _read_doc(self, user_id: str, kind: DocKind) -> Doc | None:
+        with self._connection() as conn:
+            return self._fetch_doc(conn, user_id, kind)
+
+    def _read_log(self, user_id: str, log: LogKind) -> list[Doc]:
+        with self._connection() as conn:
+            return self._fetch_log(conn, user_id, log)
+
+    def _has_user(self, user_id: str) -> bool:
+        with self._connection() as conn:
+            return conn.execute("SELECT 1 FROM memgui.users WHERE user_id = %s", (user_id,)).fetchone() is not None
+
+    def _list_users(self) -> list[str]:
+        with self._connection() as conn:
+            rows = conn.execute("SELECT user_id FROM memgui.users").fetchall()
+        return sorted(uid for (uid,) in rows)  # Python's order (code points), not the database collation's
+
+    def _erase_user(self, user_id: str) -> list[str]:
+        with self._connection() as conn, conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_USER_LOCK, user_id))
+            docs = conn.execute("SELECT kind FROM memgui.documents WHERE user_id = %s ORDER BY kind",
+                                (user_id,)).fetchall()
+            logs = conn.execute("SELECT log, count(*) FROM memgui.log_entries WHERE user_id = %s GROUP BY log "
+                                "ORDER BY log", (user_id,)).fetchall()
+            conn.execute("DELETE FROM memgui.users WHERE user_id = %s", (user_id,))  # cascades to the rest
+        return [f"{user_id}: {kind}" for (kind,) in docs] + [f"{user_id}: {log} ({n} entries)" for log, n in logs]
+
+    def _user_traces(self, user_id: str) -> list[str]:
+        with self._connection() as conn:
+            rows = conn.execute(
+                "SELECT 'users' FROM memgui.users WHERE user_id = %(u)s "
+                "UNION ALL SELECT 'documents.' || kind FROM memgui.documents WHERE user_id = %(u)s "
+                "UNION ALL SELECT DISTINCT 'log_entries.' || log FROM memgui.log_entries WHERE user_id = %(u)s",
+                {"u": user_id}).fetchall()
+        return [f"{self.where}: {name} of {user_id!r}" for (name,) in rows]
+
+    def _move_user(self, old_id: str, new_id: str) -> None:
+        with self._connection() as conn, conn.transaction():
+            for uid in sorted((old_id, new_id)):
+                conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_USER_LOCK, uid))
+            rows = conn.execute("SELECT user_id FROM memgui.users WHERE user_id IN (%s, %s)",
+                                (old_id, new_id)).fetchall()
+            if [r[0] for r in rows] != [old_id]:
+                raise ConflictError(f"cannot move {old_id!r} to {new_id!r}: one of them changed meanwhile")
+            conn.execute("UPDATE memgui.users SET user_id = %s WHERE user_id = %s", (new_id, old_id))
+
+    @contextlib.contextmanager
+    def _global_txn(self) -> Iterator[GlobalTxn]:
+        with self._connection() as conn, conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", (_GLOBAL_LOCK,))
+            txn = _GlobalTxn(self._fetch_global(conn))
+            yield txn
+            if txn.staged is not None:
+                conn.execute("INSERT INTO memgui.global_context (singleton, body) VALUES (true, %s) "
+                             "ON CONFLICT (singleton) DO UPDATE SET body = EXCLUDED.body",
+                             (dump_json(txn.staged, "the global context").decode("utf-8"),))
+
+    def _fetch_global(self, conn: psycopg.Connection) -> Doc | None:
+        row = conn.execute("SELECT body FROM memgui.global_context").fetchone()
+        return None if row is None else self._decode(row[0], "", "global_context")
+
+    def _read_global(self) -> Doc | None:
+        with self._connection() as conn:
+            return self._fetch_global(conn)
+
+    # -- for the window and operators ----------------------------------------------------------------
+    def store_revision(self) -> int:
+        """A number that grows with every committed change to the store (the cheap periodic check)."""
+        with self._connection() as conn:
+            row = conn.execute(REVISION_QUERY).fetchone()
+        return int(row[0]) if row else 0
+
+    def close(self) -> None:
+        with self._mutex:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def describe(self) -> dict[str, Any]:
+        return {"backend": "postgres", "location": pgconnect.masked(self.conninfo),
+                "schema_version": self.schema_version}
+
+    def location(self) -> str:
+        return pgconnect.without_password(self.conninfo)
+
+    def change_source(self) -> PgChangeFeed:
+        """The triggers' announcements and revision counters, on a connection of the feed's own."""
+        return PgChangeFeed(self.conninfo)
+
