@@ -13,6 +13,7 @@ from memgui.store.errors import (
     InvalidUserIdError,
     LockTimeoutError,
     MemoryStoreError,
+    NewerFormatError,
     StoreIOError,
     ValidationError,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "LockTimeoutError",
     "MemoryStore",
     "MemoryStoreError",
+    "NewerFormatError",
     "StoreConfig",
     "StoreIOError",
     "StreakInfo",

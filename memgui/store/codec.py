@@ -130,7 +130,10 @@ class Codec:
         return self.cipher is not None
 
     def encode_doc(self, value: Any, path: Path, *, indent: int | None = 2) -> bytes:
-        data = dump_json(value, str(path), indent=indent)
+        return self.seal_doc(dump_json(value, str(path), indent=indent), path)
+
+    def seal_doc(self, data: bytes, path: Path) -> bytes:
+        """A document's JSON bytes as its file holds them (encrypted, or with a final newline)."""
         return self.cipher.seal(data, path.name) if self.cipher else data + b"\n"
 
     def decode_doc(self, data: bytes, path: Path) -> Any:

@@ -42,6 +42,11 @@ class CorruptDataError(MemoryStoreError):
         self.reason = reason
 
 
+class NewerFormatError(CorruptDataError):
+    """A file in a format newer than this version of memgui reads (written by a later memgui). Nothing reads
+    past it or writes over it: upgrade memgui."""
+
+
 class EncryptionError(MemoryStoreError):
     """Encryption is misconfigured: a missing or wrong key, or a file that fails authentication."""
 

@@ -278,13 +278,17 @@ def test_the_message_hot_path_asks_for_no_timestamp_of_the_journal(tmp_path: Pat
     store.add_message("u", "user", "two")  # the journal exists and is open
     journal = str(store.layout.journal(store.layout.user_dir("u")))
     fds: set[int] = set()
-    real_open, real_stat, real_fstat = os.open, os.stat, os.fstat
+    real_open, real_close, real_stat, real_fstat = os.open, os.close, os.stat, os.fstat
 
     def tracking_open(path, *args, **kwargs):
         fd = real_open(path, *args, **kwargs)
         if os.fspath(path) == journal:
             fds.add(fd)
         return fd
+
+    def tracking_close(fd):  # its number goes to the next file opened (the v1 files' temporary ones)
+        fds.discard(fd)
+        return real_close(fd)
 
     me = threading.current_thread()  # other threads of the test session go by unchecked
 
@@ -297,6 +301,7 @@ def test_the_message_hot_path_asks_for_no_timestamp_of_the_journal(tmp_path: Pat
         return real_fstat(fd)
 
     monkeypatch.setattr(os, "open", tracking_open)
+    monkeypatch.setattr(os, "close", tracking_close)
     monkeypatch.setattr(os, "stat", guarded_stat)
     monkeypatch.setattr(os, "fstat", guarded_fstat)
     monkeypatch.setattr(os, "lstat", guarded_stat)

@@ -2,6 +2,8 @@
 
     memgui-store verify DATA_DIR          every problem of the store; exit status 1 if there is any
     memgui-store repair DATA_DIR [USER]   act on them (damaged files are kept aside, never deleted)
+    memgui-store checkpoint DATA_DIR [USER]
+                                          write what the journals hold into the v1 files and sync them
     memgui-store encrypt DATA_DIR         encrypt a plain store in place (resumes an interrupted run)
     memgui-store rotate-key DATA_DIR      re-encrypt with a new key and passphrase (resumes too)
     memgui-store copy SRC DST             copy a whole store: each a folder or a postgresql:// URL / conninfo
@@ -74,6 +76,31 @@ def _repair(root: Path, user: str | None) -> int:
     return 0 if report.ok else 1
 
 
+def _checkpoint(root: Path, user: str | None) -> int:
+    from memgui.store import JsonMemoryStore, build_config
+
+    passphrase = _secret("ENCRYPTION_KEY", "Passphrase of the store") if _is_encrypted(root) else None
+    store = JsonMemoryStore(build_config({"DATA_DIR": root, "ENCRYPTION_KEY": passphrase}, environ={}))
+    try:
+        users = [user] if user is not None else store.get_all_users()
+        brought, failed = 0, 0
+        for user_id in users:
+            try:
+                count = store.checkpoint(user_id)
+            except MemoryStoreError as exc:  # one user's damage does not stop the others
+                failed += 1
+                print(f"{user_id}: not checkpointed: {exc}", file=sys.stderr)
+                continue
+            brought += count
+            if count:
+                print(f"{user_id}: {count} journaled message(s) written into its files")
+    finally:
+        store.close()
+    print(f"checkpoint: {len(users)} user(s), {brought} message(s) brought into the v1 files"
+          + (f", {failed} user(s) left (see above; memgui-store verify)" if failed else ""))
+    return 1 if failed else 0
+
+
 def _encrypt(root: Path) -> int:
     from memgui.store.ops.migrate import encrypt_store
 
@@ -113,6 +140,9 @@ def _parser() -> argparse.ArgumentParser:
     repair = commands.add_parser("repair", help="repair what verify reports, for one user or all")
     repair.add_argument("data_dir", type=Path)
     repair.add_argument("user", nargs="?", default=None)
+    checkpoint = commands.add_parser("checkpoint", help="write the journals into the v1 files, sync, reset them")
+    checkpoint.add_argument("data_dir", type=Path)
+    checkpoint.add_argument("user", nargs="?", default=None)
     encrypt = commands.add_parser("encrypt", help="encrypt a plain store in place (ENCRYPTION_KEY)")
     encrypt.add_argument("data_dir", type=Path)
     rotate = commands.add_parser("rotate-key", help="re-encrypt with a new key (ENCRYPTION_KEY, NEW_ENCRYPTION_KEY)")
@@ -136,6 +166,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _verify(root)
         if args.command == "repair":
             return _repair(root, args.user)
+        if args.command == "checkpoint":
+            return _checkpoint(root, args.user)
         if args.command == "encrypt":
             return _encrypt(root)
         return _rotate(root)

@@ -38,11 +38,13 @@ from memgui.store.documents import SHAPE_CHECKS, USER_FILES, USER_LOGS, check_gl
 from memgui.store.errors import CorruptDataError, StoreIOError
 from memgui.store.ids import folder_for, is_user_folder_name
 from memgui.store.ops.verify import (
+    BEHIND,
     DAMAGED,
     DAMAGED_BACKUP,
     INDEX,
     METRICS,
     MIGRATION,
+    NEWER,
     NO_SETTINGS,
     ORPHAN,
     TEMP,
@@ -117,7 +119,7 @@ class _Repairer:
             self._files(problems)
             self._derived(self._problems())
             for problem in problems:
-                if problem.code in (ORPHAN, MIGRATION):
+                if problem.code in (ORPHAN, MIGRATION, NEWER):
                     self.did(f"left alone: {problem}")
         finally:
             self.store.close()
@@ -127,8 +129,9 @@ class _Repairer:
     def _files(self, problems: list[Problem]) -> None:
         """First pass: damaged files, links and temporary files, each under its owner's lock."""
         by_folder: dict[str | None, list[Problem]] = {}
+        newer = {p.folder for p in problems if p.code == NEWER}
         for problem in problems:
-            if problem.code in (DAMAGED, DAMAGED_BACKUP, TEMP, TORN):
+            if problem.code in (DAMAGED, DAMAGED_BACKUP, TEMP, TORN) and problem.folder not in newer:
                 by_folder.setdefault(problem.folder, []).append(problem)
         for folder, items in by_folder.items():
             if folder is None:
@@ -143,11 +146,18 @@ class _Repairer:
     def _derived(self, problems: list[Problem]) -> None:
         """Second pass, on a fresh verify: journals, metrics and the index."""
         assert self.store is not None
+        newer = {p.folder for p in problems if p.code == NEWER}  # a newer memgui's folder: not touched
+        problems = [p for p in problems if p.folder not in newer]
         for folder in sorted({p.folder for p in problems if p.folder and p.code in (UNFINISHED, TORN, TEMP)}):
             user_id = self.store.folder_id(folder)
             if user_id is not None:
                 self.store.recover_user(user_id)
                 self.did(f"{folder}: finished what a killed writer left (journal records, temporary files)")
+        for folder in sorted({p.folder for p in problems if p.folder and p.code == BEHIND}):
+            user_id = self.store.folder_id(folder)
+            if user_id is not None:
+                count = self.store.checkpoint(user_id)
+                self.did(f"{folder}: wrote {count} journaled message(s) into the history and metrics files")
         for folder in sorted({p.folder for p in problems if p.folder and p.code == METRICS}):
             user_id = self.store.folder_id(folder)
             if user_id is not None:

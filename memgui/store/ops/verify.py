@@ -30,7 +30,7 @@ from memgui.store.documents import (
     check_message,
     message_id,
 )
-from memgui.store.errors import CorruptDataError, StoreIOError
+from memgui.store.errors import CorruptDataError, NewerFormatError, StoreIOError
 from memgui.store.ids import folder_for, id_from_folder, is_hashed_folder, is_user_folder_name
 
 #: Problem codes. Every code but the notes makes ``verify`` exit non-zero.
@@ -41,6 +41,8 @@ INDEX = "index-mismatch"  # users_index.json disagrees with the folders
 TEMP = "temp-file"  # a temporary file a killed writer left
 TORN = "torn-line"  # a log or journal ends in a half-written line (a writer was killed)
 UNFINISHED = "unfinished-journal"  # journal records whose files may not all have been written
+NEWER = "newer-format"  # written by a newer memgui: left alone
+BEHIND = "files-behind"  # journaled messages the history or metrics file does not show yet
 METRICS = "metrics-trail"  # message_count is lower than the number of messages stored
 MIGRATION = "migration"  # an encryption migration was interrupted
 NO_SETTINGS = "settings-missing"  # encrypted files but no settings to decrypt them with
@@ -291,6 +293,9 @@ class _Verifier:
             state = journal.read()
             for record in state.messages:
                 check_message(path, f"record {record['seq']}", record.get("msg"))
+        except NewerFormatError as exc:
+            self.report.add(NEWER, path, exc.reason, name)
+            return
         except (CorruptDataError, KeyError, TypeError, ValueError) as exc:
             self.report.add(DAMAGED, path, getattr(exc, "reason", None) or f"is not a valid journal ({exc!r})",
                             name)
@@ -301,7 +306,25 @@ class _Verifier:
             self.report.add(UNFINISHED, path, f"{len(unfinished)} record(s) ({seqs}) may not be in the files yet "
                             "(a writer was killed or the machine restarted); the next write of this user "
                             "finishes them", name)
+        self._behind(folder, name, docs, state.messages, state.base)
         self._metrics(folder, name, docs, archive, state.messages, state.base)
+
+    def _behind(self, folder: Path, name: str, docs: dict[str, Any], records: list[dict[str, Any]],
+                base: int) -> None:
+        """Journaled messages that code reading the v1 files does not see yet."""
+        if not records:
+            return
+        for kind in ("history", "metrics"):
+            file_name = USER_FILES[kind]
+            if docs.get(file_name) is None and _exists(folder / file_name):
+                continue  # damaged: reported as such
+            seq = file_seq(docs.get(file_name), base)
+            missing = [r for r in records if r["seq"] > seq]
+            if missing:
+                self.report.add(BEHIND, folder / file_name,
+                                f"does not show {len(missing)} journaled message(s) yet (a writer was killed "
+                                "before it rewrote the file, or a long history waits for its next batch); "
+                                "`memgui-store checkpoint` or the next write of this user brings them in", name)
 
     def _metrics(self, folder: Path, name: str, docs: dict[str, Any], archive: list[dict[str, Any]] | None,
                  records: list[dict[str, Any]], base: int) -> None:

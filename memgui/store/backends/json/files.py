@@ -17,6 +17,7 @@ from typing import Any
 
 from memgui.store import fileio
 from memgui.store.backends.json.doccache import DocCache, StatKey
+from memgui.store.backends.json.history_bytes import HistoryBytes
 from memgui.store.backends.json.journal import Journal, JournalState
 from memgui.store.backends.json.layout import Layout
 from memgui.store.backends.json.merge import CountFn, merge_history, merge_metrics
@@ -38,6 +39,7 @@ class JsonFiles:
         self.codec = codec
         self._count = count
         self._cache = DocCache()
+        self._history_bytes = HistoryBytes()
         self._journals: dict[Path, Journal] = {}
         self._merged: dict[tuple[Path, str], tuple[Any, Any]] = {}
         self._backup_times: dict[Path, float] = {}
@@ -79,9 +81,12 @@ class JsonFiles:
         """A user document exactly as its file holds it (no journal merge)."""
         return self.load(self.path(folder, USER_FILES[kind]), SHAPE_CHECKS[kind])  # type: ignore[no-any-return]
 
-    def put(self, path: Path, doc: Any, *, durable: bool, indent: int | None = 2, fresh_backup: bool = False) -> None:
-        """Replace ``path`` by ``doc`` atomically (encoded first, so bad input never reaches the disk)."""
-        data = self.codec.encode_doc(doc, path, indent=indent)
+    def put(self, path: Path, doc: Any, *, durable: bool, indent: int | None = 2, fresh_backup: bool = False,
+            data: bytes | None = None) -> None:
+        """Replace ``path`` by ``doc`` atomically (encoded first, so bad input never reaches the disk; ``data``:
+        already encoded)."""
+        if data is None:
+            data = self.codec.encode_doc(doc, path, indent=indent)
         stat = fileio.atomic_write(path, data, durable=durable)
         self._cache.put(path, (stat.st_ino, stat.st_size, stat.st_mtime_ns), doc)
         if fresh_backup:
@@ -89,7 +94,12 @@ class JsonFiles:
         self._refresh_backup(path, data)
 
     def put_doc(self, folder: Path, kind: DocKind, doc: Doc, *, durable: bool) -> None:
-        self.put(self.path(folder, USER_FILES[kind]), doc, durable=durable, indent=None if kind == "history" else 2)
+        path = self.path(folder, USER_FILES[kind])
+        if kind == "history":  # rewritten after every message: from the bytes of the messages it kept
+            data = self.codec.seal_doc(self._history_bytes.encode(doc, str(path)), path)
+            self.put(path, doc, durable=durable, data=data)
+        else:  # the metrics too are rewritten per message: compact (pretty printing is five times slower)
+            self.put(path, doc, durable=durable, indent=None if kind == "metrics" else 2)
 
     def _refresh_backup(self, path: Path, data: bytes) -> None:
         """Keep a copy at most BACKUP_SECONDS old, for ``repair`` to restore if the file gets damaged."""
@@ -196,7 +206,8 @@ class JsonFiles:
         paths = [self.path(folder, USER_FILES[kind]) for kind in kinds]
         for _attempt in range(50):
             loaded = [self.load_keyed(path, SHAPE_CHECKS[kind]) for path, kind in zip(paths, kinds, strict=True)]
-            state = journal.read()
+            # Under the lock the journal was read when the transaction began, and only this process writes it.
+            state = journal.state if locked and journal.state.ino is not None else journal.read()
             if not locked and any(fileio.stat_key(path) != key for path, (_, key) in zip(paths, loaded, strict=True)):
                 # A materialization replaced the files while we read them and the journal: the journal we
                 # read may already be reset past messages the files we read lack. (Comparing seqs with the
@@ -247,6 +258,7 @@ class JsonFiles:
     def forget(self, folder: Path) -> None:
         """Drop everything cached about a folder (after a move or an erase)."""
         self._cache.forget_under(folder)
+        self._history_bytes.forget(os.path.join(folder, ""))
         with self._mutex:
             journal = self._journals.pop(folder, None)
         if journal is not None:
@@ -260,6 +272,7 @@ class JsonFiles:
     def clear(self) -> None:
         """Drop every cache and close the journals' descriptors."""
         self._cache.clear()
+        self._history_bytes.forget()
         with self._mutex:
             journals, self._journals = list(self._journals.values()), {}
         for journal in journals:

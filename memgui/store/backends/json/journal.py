@@ -32,9 +32,12 @@ from typing import Any
 from memgui.store import fileio
 from memgui.store.codec import Codec
 from memgui.store.documents import check_message
-from memgui.store.errors import CorruptDataError, StoreIOError
+from memgui.store.errors import CorruptDataError, NewerFormatError, StoreIOError
 
 SEQ_KEY = "_memgui_seq"
+#: The journal format this code writes and the newest it reads (the header's ``journal`` key); a newer journal is
+#: refused with ``NewerFormatError`` before anything is read past its header or written.
+FORMAT = 2
 #: Zero bytes written after a durable message record that reaches the end of the journal, so that the next
 #: ones change neither the file's size nor its blocks and their fdatasync only writes the data (about 1.5x
 #: faster here; 16 KiB already gains it all). An idle user's journal is reset without it.
@@ -175,8 +178,12 @@ class Journal:
             state.lines += 1
             record = self._decode(line, state.lines)
             if state.lines == 1:
-                if "journal" not in record:
+                version = record.get("journal")
+                if not isinstance(version, int) or isinstance(version, bool) or version < 1:
                     raise CorruptDataError(self.path, "line 1: is not a journal header")
+                if version > FORMAT:
+                    raise NewerFormatError(self.path, f"journal format {version} is newer than this memgui reads "
+                                                      f"(up to {FORMAT}); upgrade memgui (nothing was changed)")
                 state.head = line + b"\n"
                 state.base, state.boot = int(record.get("base") or 0), record.get("boot")
             elif "done" in record:
@@ -252,7 +259,7 @@ class Journal:
 
     def reset(self, base: int, *, durable: bool) -> None:
         """Start an empty journal at ``base`` (the files hold everything up to it)."""
-        header = self.codec.encode_line({"journal": 2, "boot": boot_id(), "base": base,
+        header = self.codec.encode_line({"journal": FORMAT, "boot": boot_id(), "base": base,
                                          "id": secrets.token_hex(8)}, self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         stat = fileio.atomic_write(self.path, header, durable=durable)

@@ -75,6 +75,11 @@ class Layout:
     def user_backups(user_dir: Path) -> Path:
         return user_dir / META / "backups"
 
+    @staticmethod
+    def user_synced(user_dir: Path) -> Path:
+        """Links to the history and metrics files as last synced (see ``JsonMemoryStore._keep_synced``)."""
+        return user_dir / META / "synced"
+
     def user_lock(self, folder: str) -> Path:
         # Hashed so that a lock file, which outlives an erased user, does not name them.
         digest = hashlib.sha256(folder.encode("utf-8")).hexdigest()[:32]

@@ -1,8 +1,9 @@
-"""A background thread that writes journaled messages into the v1 files shortly after the last one.
+"""A background thread that checkpoints a user shortly after their last message.
 
-Readers through the store merge the journal and never need this; it keeps the v1 files (read by older
-code) at most ``DELAY`` seconds behind when a writer goes quiet. It never waits for a lock: a busy user is
-tried again later, and the next writer of that user materializes anyway.
+Every message already reaches the v1 files before its call returns (unsynced: the journal covers them) except
+in a history too long to rewrite per message (see ``store.EAGER_LIMIT``). ``DELAY`` seconds after a writer goes
+quiet, this thread writes what the files still lack, syncs them and starts a fresh, small journal. It never waits
+for a lock: a busy user is tried again later.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from typing import Any
 from memgui.store import fileio
 from memgui.store.backends.json.core import JsonCore
 from memgui.store.backends.json.journal import MATERIALIZE_EVERY, SEQ_KEY
-from memgui.store.backends.json.merge import bulk_append
+from memgui.store.backends.json.merge import bulk_append, file_seq
 from memgui.store.backends.json.txn import JsonGlobalTxn, JsonUserTxn
 from memgui.store.documents import (
     SHAPE_CHECKS,
@@ -33,6 +33,9 @@ from memgui.store.rules.streaks import count_messages
 
 log = logging.getLogger(__name__)
 CHECKPOINT_BYTES = 1 << 20
+#: The longest history rewritten after every message (about 0.5 MB of typical messages; see README "How a write
+#: survives"). Beyond it, the file is rewritten every MATERIALIZE_EVERY messages and a moment after the last one.
+EAGER_LIMIT = 2000
 _FILE_KINDS: dict[str, DocKind] = {name: kind for kind, name in USER_FILES.items()}
 _LOG_KINDS: dict[str, LogKind] = {name: kind for kind, name in USER_LOGS.items()}
 
@@ -69,7 +72,8 @@ class JsonMemoryStore(JsonCore):
     def _prepare(self, folder: Path) -> None:
         """Under the user's lock: clear what a killed writer left (temp files, unfinished records)."""
         if folder not in self._prepared:
-            for place in (folder, self.layout.user_meta(folder), self.layout.user_backups(folder)):
+            for place in (folder, self.layout.user_meta(folder), self.layout.user_backups(folder),
+                          self.layout.user_synced(folder)):
                 fileio.remove_stale_temps(place)
             self._register(folder.name)  # a user found only as a folder is listed again, as the older code did
             self._prepared.add(folder)
@@ -77,6 +81,8 @@ class JsonMemoryStore(JsonCore):
         state = journal.read()
         if state.key is not None and state.key == self._clean.get(folder):
             return
+        if state.key is not None and state.boot != journal.boot_now:
+            self._restore_synced(folder)
         unfinished = state.unfinished()
         if unfinished:
             self._replay(folder, unfinished)
@@ -84,10 +90,15 @@ class JsonMemoryStore(JsonCore):
                 journal.mark_done(record["seq"])
         if state.boot != journal.boot_now:
             self._materialize(folder)  # after a restart of the machine: sync and start a fresh journal
+        elif self._eager(folder) and self._files_behind(folder):
+            self._write_files(folder)  # a writer was killed before it rewrote them
         self._clean[folder] = journal.read().key
 
     def _commit_messages(self, txn: JsonUserTxn) -> None:
-        """The hot path: one journal line per message, the v1 files rewritten every MATERIALIZE_EVERY."""
+        """The hot path: one journal line per message (the acknowledgement), then the history and metrics files
+        rewritten without a sync (the journal covers them), so that code reading the v1 files sees the message
+        when the call returns. Every MATERIALIZE_EVERY messages the files are synced and the journal starts
+        afresh. A history too long to rewrite per message (``eager_limit``) is rewritten in batches instead."""
         if len(txn.messages) > MATERIALIZE_EVERY:
             self._commit_bulk(txn)
             return
@@ -99,17 +110,37 @@ class JsonMemoryStore(JsonCore):
             records.append({"seq": seq, "msg": message, "day": day.isoformat(),
                             "max": self.config.MAX_MESSAGES, "archive": self.config.ARCHIVE_TRIMMED})
         journal.append_many(records, durable=self.durable, padded=True)
-        if len(journal.state.messages) >= MATERIALIZE_EVERY:
-            try:
+        checkpoint = len(journal.state.messages) >= MATERIALIZE_EVERY or journal.size() > CHECKPOINT_BYTES
+        try:
+            if checkpoint:
                 self._materialize(txn.folder)
-            except (StoreIOError, CorruptDataError) as exc:
-                # The messages are acknowledged by their journal lines: failing the call now would make a
-                # caller retry (and store them twice). The files catch up later.
-                log.warning("could not write journaled messages of %s into its files: %s", txn.folder, exc)
-                self._materializer.schedule(txn.folder, txn.user_id)
-        else:
+            elif self._eager(txn.folder):
+                self._write_files(txn.folder)
+        except (StoreIOError, CorruptDataError) as exc:
+            # The messages are acknowledged by their journal lines: failing the call now would make a
+            # caller retry (and store them twice). The files catch up later.
+            log.warning("could not write journaled messages of %s into its files: %s", txn.folder, exc)
+            checkpoint = False
+        if not checkpoint:  # a moment after the last message: the files synced, the journal started afresh
             self._materializer.schedule(txn.folder, txn.user_id)
         self._clean[txn.folder] = journal.state.key
+
+    def _eager(self, folder: Path) -> bool:
+        """Whether the history file is rewritten after every message: while it holds at most ``EAGER_LIMIT``
+        messages (always with the default MAX_MESSAGES=100; with a larger or no limit, until it grows past)."""
+        limit = self.config.MAX_MESSAGES
+        if 0 < limit <= EAGER_LIMIT:
+            return True
+        history = self.files.load_doc(folder, "history")
+        return history is None or len(history["messages"]) < EAGER_LIMIT
+
+    def _files_behind(self, folder: Path) -> bool:
+        """Whether the journal holds messages the history or metrics file does not show yet."""
+        state = self.files.journal(folder).state  # under the lock: read when the transaction began
+        if not state.messages:
+            return False
+        last = state.messages[-1]["seq"]
+        return any(file_seq(self.files.load_doc(folder, kind), state.base) < last for kind in ("history", "metrics"))
 
     def _commit_bulk(self, txn: JsonUserTxn) -> None:
         """Many messages at once (an import): straight into the files, synced, without journal lines.
@@ -158,11 +189,11 @@ class JsonMemoryStore(JsonCore):
         if txn.messages:
             self._commit_messages(txn)
         journal = self.files.journal(txn.folder)
-        # Journaled messages stay pending unless this write replaces the history or the archive: the messages
-        # they trim must reach the archive first. Metrics written here already count them (txn.read merges),
-        # and carry this record's seq, so no reader counts them twice.
-        if ("history" in txn.staged or txn.replaced) and journal.read().messages:
-            self._materialize(txn.folder)
+        # Journaled messages the files do not show yet (a batch of a long history, a writer killed before it
+        # rewrote them) reach them first: every write leaves the v1 files complete. Metrics written here
+        # count them anyway (txn.read merges) and carry this record's seq, so no reader counts them twice.
+        if self._files_behind(txn.folder):
+            self._write_files(txn.folder)
         for log_kind, entries in txn.replaced.items():  # whole logs rewritten (an import): atomically, first
             self.files.replace_log(txn.folder, log_kind, entries, durable=self.durable)
         seq = journal.read().last_seq + 1
@@ -236,23 +267,78 @@ class JsonMemoryStore(JsonCore):
                 self.files.put_doc(folder, kind, put["doc"], durable=False)
 
     def _materialize(self, folder: Path) -> None:
-        """Under the user's lock: write the journal's messages into the v1 files, then reset the journal."""
-        journal = self.files.journal(folder)
-        state = journal.read()
-        if state.messages:
-            history, metrics, archived = self.files.logical(folder, locked=True)
-            if archived:
-                self.files.append_log(folder, "archive", archived, window=self._archive_window)
-            assert history is not None and metrics is not None
-            self.files.put_doc(folder, "history", history, durable=False)
-            self.files.put_doc(folder, "metrics", metrics, durable=False)
-        self._checkpoint(folder, state.last_seq)
+        """Under the user's lock: write the journal's messages into the v1 files, sync them, reset the journal."""
+        self._write_files(folder)
+        self._checkpoint(folder, self.files.journal(folder).state.last_seq)
+
+    def _write_files(self, folder: Path) -> None:
+        """Under the user's lock: the journal's messages into the history, metrics and archive files (no sync:
+        until the next checkpoint the journal holds them)."""
+        if not self._files_behind(folder):
+            return
+        history, metrics, archived = self.files.logical(folder, locked=True)
+        if archived:
+            self.files.append_log(folder, "archive", archived, window=self._archive_window)
+        assert history is not None and metrics is not None
+        self.files.put_doc(folder, "history", history, durable=False)
+        self.files.put_doc(folder, "metrics", metrics, durable=False)
 
     def _checkpoint(self, folder: Path, base: int) -> None:
         if self.durable:
             self.files.sync_folder(folder)
+            self._keep_synced(folder)
         self.files.journal(folder).reset(base, durable=self.durable)
 
+    def _keep_synced(self, folder: Path) -> None:
+        """Link the just-synced history and metrics files into ``.memgui/synced/``. Between checkpoints the
+        files are replaced without a sync (the journal holds those messages); after a power loss such a file
+        may come back empty, and this copy plus the journal (whose base is this checkpoint) rebuild it."""
+        synced = self.layout.user_synced(folder)
+        with fileio.os_errors(synced):
+            synced.mkdir(parents=True, exist_ok=True)
+            for kind in ("history", "metrics"):
+                source = folder / USER_FILES[kind]
+                if not source.exists():
+                    continue
+                temp = fileio.temp_name(synced / source.name)
+                os.link(source, temp, follow_symlinks=False)
+                os.replace(temp, synced / source.name)
+        fileio.fsync_dir(synced)
+
+    def _restore_synced(self, folder: Path) -> None:
+        """After a restart of the machine: a history or metrics file that does not read back (written without
+        a sync, then the power went) is put back from its synced copy; the journal then adds what followed."""
+        for kind in ("history", "metrics"):
+            try:
+                self.files.load_doc(folder, kind)
+                continue
+            except CorruptDataError as exc:
+                damage = exc
+            copy = self.files.load(self.layout.user_synced(folder) / USER_FILES[kind], SHAPE_CHECKS[kind])
+            if copy is None:
+                raise damage
+            log.warning("%s; put back from its copy synced at the last checkpoint, the journal adds the rest",
+                        damage)
+            self.files.put_doc(folder, kind, copy, durable=True)
+
+
+    def checkpoint(self, user_id: str) -> int:
+        """Bring the user's v1 files up to date with the journal, sync them and start a fresh journal, without
+        a write (``memgui-store checkpoint``); the number of journaled messages the files did not show."""
+        folder, exists = self.layout.user_state(user_id)
+        if not exists:
+            return 0
+        self._materializer.cancel(folder)
+        with self._user_lock(folder, user_id).held():
+            if not folder.is_dir():
+                return 0
+            state = self.files.journal(folder).read()
+            shown = min(file_seq(self.files.load_doc(folder, kind), state.base) for kind in ("history", "metrics"))
+            missing = sum(1 for r in state.messages if r["seq"] > shown)
+            self._prepare(folder)
+            self._materialize(folder)
+            self._clean[folder] = self.files.journal(folder).read().key
+            return missing
 
     def _materialize_if_idle(self, folder: Path, user_id: str) -> bool:
         """For the background materializer: False (retry later) if a writer holds the lock."""
