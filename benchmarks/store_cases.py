@@ -12,8 +12,8 @@ from pathlib import Path
 
 from memgui.store import JsonMemoryStore, build_config
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
-from older_store import OlderStore
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from support.older_store import OlderStore  # type: ignore[import-not-found]
 
 TEXT = "Hello Elysia! I was thinking about what you said yesterday, and I would like to talk about it again."
 START = datetime(2024, 1, 1, 8, tzinfo=timezone.utc)
