@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from memgui.store import fileio, keyring
-from memgui.store.backends.json.journal import Journal, journal_content
+from memgui.store.backends.json.journal import Journal, MessageRecord, journal_content
 from memgui.store.backends.json.layout import Layout
 from memgui.store.backends.json.merge import file_seq
 from memgui.store.codec import ENC_PREFIX, Codec, parse_json
@@ -309,7 +309,7 @@ class _Verifier:
         self._behind(folder, name, docs, state.messages, state.base)
         self._metrics(folder, name, docs, archive, state.messages, state.base)
 
-    def _behind(self, folder: Path, name: str, docs: dict[str, Any], records: list[dict[str, Any]],
+    def _behind(self, folder: Path, name: str, docs: dict[str, Any], records: list[MessageRecord],
                 base: int) -> None:
         """Journaled messages that code reading the v1 files does not see yet."""
         if not records:
@@ -327,7 +327,7 @@ class _Verifier:
                                 "`memgui-store checkpoint` or the next write of this user brings them in", name)
 
     def _metrics(self, folder: Path, name: str, docs: dict[str, Any], archive: list[dict[str, Any]] | None,
-                 records: list[dict[str, Any]], base: int) -> None:
+                 records: list[MessageRecord], base: int) -> None:
         """``message_count`` (with the journal's messages) must not be lower than the messages stored."""
         history, metrics = docs[USER_FILES["history"]], docs[USER_FILES["metrics"]]
         if archive is None or (history is None and _exists(folder / USER_FILES["history"])):

@@ -27,11 +27,11 @@ import weakref
 import zlib
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from memgui.store import fileio
 from memgui.store.codec import Codec
-from memgui.store.documents import check_message
+from memgui.store.documents import Doc, check_message
 from memgui.store.errors import CorruptDataError, NewerFormatError, StoreIOError
 
 SEQ_KEY = "_memgui_seq"
@@ -43,6 +43,31 @@ FORMAT = 2
 #: faster here; 16 KiB already gains it all). An idle user's journal is reset without it.
 SLACK = 64 * 1024
 MATERIALIZE_EVERY = 256
+
+
+class _MessageFields(TypedDict):
+    seq: int
+    msg: Doc
+    day: str  # the local day the message counts for, ISO
+
+
+class MessageRecord(_MessageFields, total=False):
+    """A journaled message: lives only here until the history and metrics files include its seq."""
+
+    max: int  # MAX_MESSAGES when it was written (0: no limit)
+    archive: bool  # ARCHIVE_TRIMMED when it was written
+
+
+class Put(TypedDict):
+    doc: Doc
+
+
+class DocumentRecord(TypedDict):
+    """Whole new documents (file name -> put) and log lines to append (log file name -> entries)."""
+
+    seq: int
+    puts: dict[str, Put]
+    appends: dict[str, list[Doc]]
 
 
 def journal_content(data: bytes) -> bytes:
@@ -68,8 +93,8 @@ class JournalState:
     lines: int = 0
     base: int = 0
     boot: str | None = None
-    messages: list[dict[str, Any]] = dataclasses.field(default_factory=list)
-    documents: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    messages: list[MessageRecord] = dataclasses.field(default_factory=list)
+    documents: list[DocumentRecord] = dataclasses.field(default_factory=list)
     done: set[int] = dataclasses.field(default_factory=set)
     head: bytes = b""  # the header line as stored: tells this file from a later one with the same inode
     torn: bool = False  # bytes of a half-written record follow the content (a writer was killed)
@@ -89,7 +114,7 @@ class JournalState:
             last = max(last, self.documents[-1]["seq"])
         return last
 
-    def unfinished(self) -> list[dict[str, Any]]:
+    def unfinished(self) -> list[DocumentRecord]:
         """Document records whose files may not have been replaced: those without a done marker after a
         writer was killed, or all of them after a machine crash."""
         if self.boot is not None and self.boot != boot_id():
@@ -194,27 +219,28 @@ class Journal:
                 check_message(self.path, f"line {state.lines}: the message", record["msg"])
                 if not isinstance(record.get("day"), str):
                     raise CorruptDataError(self.path, f"line {state.lines}: a message record without its day")
-                state.messages.append(record)
-            else:
-                state.documents.append(record)
+                state.messages.append(cast(MessageRecord, record))
+            else:  # its puts and appends are checked against the layout when replayed
+                state.documents.append(cast(DocumentRecord, record))
         state.offset += end
 
     @property
     def boot_now(self) -> str | None:
         return boot_id()
 
-    def append(self, record: dict[str, Any], *, durable: bool) -> None:
+    def append(self, record: DocumentRecord, *, durable: bool) -> None:
         """Append ``record`` (synced when ``durable``): when this returns, the write is acknowledged."""
-        self.append_many([record], durable=durable)
+        self._write(self.codec.encode_line(record, self.path), durable)
+        self._state.documents.append(record)
+        self._state.lines += 1
 
-    def append_many(self, records: list[dict[str, Any]], *, durable: bool, padded: bool = False) -> None:
+    def append_many(self, records: list[MessageRecord], *, durable: bool, padded: bool = False) -> None:
         """Append records in one write and one sync. The caller holds the user's lock and called ``read``.
         ``padded`` (message after message is coming): durable appends leave ``SLACK`` zeros after them."""
         data = b"".join(self.codec.encode_line(record, self.path) for record in records)
         self._write(data, durable, SLACK if padded and durable else 0)
         state = self._state
-        for record in records:
-            (state.messages if "msg" in record else state.documents).append(record)
+        state.messages.extend(records)
         state.lines += len(records)
 
     def mark_done(self, seq: int) -> None:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Any
 
-from memgui.store.backends.json.journal import SEQ_KEY
+from memgui.store.backends.json.journal import SEQ_KEY, MessageRecord
 from memgui.store.documents import Doc, normalize_message
 
 CountFn = Callable[[Doc, Doc, date], Doc]
@@ -18,7 +17,7 @@ def file_seq(doc: Doc | None, base: int) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else base
 
 
-def merge_history(doc: Doc | None, base: int, records: list[dict[str, Any]]) -> tuple[Doc, list[Doc]]:
+def merge_history(doc: Doc | None, base: int, records: list[MessageRecord]) -> tuple[Doc, list[Doc]]:
     """(history with the pending messages, in order and trimmed as each record asked; the messages trimmed
     on the way that go to the archive)."""
     doc = doc if doc is not None else {"messages": []}
@@ -42,7 +41,7 @@ def merge_history(doc: Doc | None, base: int, records: list[dict[str, Any]]) -> 
     return out, archived
 
 
-def merge_metrics(doc: Doc | None, base: int, records: list[dict[str, Any]], count: CountFn) -> Doc:
+def merge_metrics(doc: Doc | None, base: int, records: list[MessageRecord], count: CountFn) -> Doc:
     """Metrics with every pending message counted, each on the local day its record names."""
     doc = doc if doc is not None else {}
     seq = file_seq(doc, base)

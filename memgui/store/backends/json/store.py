@@ -8,16 +8,16 @@ files. Reads take no lock: files are replaced atomically and merged with the jou
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from memgui.store import fileio
 from memgui.store.backends.json.core import JsonCore
-from memgui.store.backends.json.journal import MATERIALIZE_EVERY, SEQ_KEY
+from memgui.store.backends.json.journal import MATERIALIZE_EVERY, SEQ_KEY, DocumentRecord, MessageRecord, Put
 from memgui.store.backends.json.merge import bulk_append, file_seq
 from memgui.store.backends.json.txn import JsonGlobalTxn, JsonUserTxn
 from memgui.store.documents import (
@@ -38,6 +38,15 @@ CHECKPOINT_BYTES = 1 << 20
 EAGER_LIMIT = 2000
 _FILE_KINDS: dict[str, DocKind] = {name: kind for kind, name in USER_FILES.items()}
 _LOG_KINDS: dict[str, LogKind] = {name: kind for kind, name in USER_LOGS.items()}
+
+
+@dataclasses.dataclass(frozen=True)
+class Undo:
+    """How to take back a write whose files could not all be written."""
+
+    offset: int | None  # the journal's length before the record (None: no record to cut)
+    logs: dict[str, int | None]  # log file name -> its length before (None: it did not exist)
+    docs: dict[str, bytes | None]  # file name -> its bytes before (None: it did not exist)
 
 
 class JsonMemoryStore(JsonCore):
@@ -104,7 +113,7 @@ class JsonMemoryStore(JsonCore):
             return
         journal = self.files.journal(txn.folder)
         seq = journal.state.last_seq  # read by _prepare, under this lock
-        records = []
+        records: list[MessageRecord] = []
         for message, day in txn.messages:
             seq += 1
             records.append({"seq": seq, "msg": message, "day": day.isoformat(),
@@ -166,9 +175,8 @@ class JsonMemoryStore(JsonCore):
         # From the new history on, the import shows: a failure before the metrics are in place takes the files
         # back (a call that raised leaves no message of the import behind).
         archive = self.files.path(folder, USER_LOGS["archive"])
-        undo = {"offset": None, "docs": {USER_FILES[k]: fileio.read_bytes(folder / USER_FILES[k])
-                                          for k in ("history", "metrics")},
-                "logs": {archive.name: (key[1] if (key := fileio.stat_key(archive)) else None)}}
+        undo = Undo(None, {archive.name: (key[1] if (key := fileio.stat_key(archive)) else None)},
+                    {USER_FILES[k]: fileio.read_bytes(folder / USER_FILES[k]) for k in ("history", "metrics")})
         try:
             self.files.put_doc(folder, "history", {**history, SEQ_KEY: seq}, durable=self.durable)
             if archived[stored:]:
@@ -197,13 +205,13 @@ class JsonMemoryStore(JsonCore):
         for log_kind, entries in txn.replaced.items():  # whole logs rewritten (an import): atomically, first
             self.files.replace_log(txn.folder, log_kind, entries, durable=self.durable)
         seq = journal.read().last_seq + 1
-        puts = {}
+        puts: dict[str, Put] = {}
         for kind, doc in txn.staged.items():
             if kind in ("history", "metrics"):
                 doc = {**doc, SEQ_KEY: seq}
             puts[USER_FILES[kind]] = {"doc": doc}
         appends = {USER_LOGS[kind]: entries for kind, entries in txn.appends.items()}
-        record = {"seq": seq, "puts": puts, "appends": appends}
+        record: DocumentRecord = {"seq": seq, "puts": puts, "appends": appends}
         for name, put in puts.items():  # encode first: bad input raises before the journal sees it
             self.codec.encode_doc(put["doc"], txn.folder / name)
         if journal.state.key is None:  # no journal yet: its header first, so that an undo keeps it
@@ -224,34 +232,34 @@ class JsonMemoryStore(JsonCore):
         self._clean[txn.folder] = journal.read().key
         self._register(txn.folder.name)
 
-    def _undo_info(self, folder: Path, record: dict[str, Any], offset: int) -> dict[str, Any]:
+    def _undo_info(self, folder: Path, record: DocumentRecord, offset: int) -> Undo:
         """What ``_undo`` needs to take ``record`` back: the journal's length, each log's length and, when the
         record replaces several files, their bytes (one replaced file is never half-done: atomic)."""
         logs = {name: fileio.stat_key(folder / name) for name in record["appends"]}
         docs = {name: fileio.read_bytes(folder / name) for name in record["puts"]} if len(record["puts"]) > 1 else {}
-        return {"offset": offset, "logs": {n: (k[1] if k else None) for n, k in logs.items()}, "docs": docs}
+        return Undo(offset, {n: (k[1] if k else None) for n, k in logs.items()}, docs)
 
-    def _undo(self, folder: Path, undo: dict[str, Any]) -> None:
+    def _undo(self, folder: Path, undo: Undo) -> None:
         """Take back a write whose files could not all be written: the files it changed get their old bytes
         and its journal record is cut off, so that no later writer finishes it: the call raised, so the
         write must stay absent. If that fails too, the record stays and the write lands later."""
         try:
-            for name, size in undo["logs"].items():
+            for name, size in undo.logs.items():
                 if size is None:
                     (folder / name).unlink(missing_ok=True)
                 else:
                     os.truncate(folder / name, size)
-            for name, data in undo["docs"].items():
+            for name, data in undo.docs.items():
                 if data is None:
                     (folder / name).unlink(missing_ok=True)
                 else:
                     fileio.atomic_write(folder / name, data, durable=False)
-            if undo["offset"] is not None:
-                self.files.journal(folder).cut(undo["offset"])
+            if undo.offset is not None:
+                self.files.journal(folder).cut(undo.offset)
         except OSError as exc:  # StoreIOError too
             log.error("could not take back a failed write of %s; it will be completed later: %s", folder, exc)
 
-    def _replay(self, folder: Path, records: list[dict[str, Any]]) -> None:
+    def _replay(self, folder: Path, records: list[DocumentRecord]) -> None:
         """Apply document records (idempotent); file names are checked against the layout."""
         journal_path = self.layout.journal(folder)
         for record in records:
