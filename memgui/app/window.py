@@ -127,11 +127,20 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.facts_pane, "Facts")
         self.tabs.addTab(self.memories_pane, "Memories")
         self.tabs.addTab(self.profile_pane, "Profile")
-        self.tabs.addTab(self.global_pane, "Global context")
+        self.tabs.addTab(self.global_pane, "Global")
         self.metrics_view = MetricsView(self._store, self)
         self.tabs.addTab(self.metrics_view, "Metrics")
         self.overview_view = OverviewView(self._store, self)  # the whole store; computes itself when shown
-        self.tabs.addTab(self.overview_view, "Overview (all users)")
+        self.tabs.addTab(self.overview_view, "All users")
+        bar = self.tabs.tabBar()
+        for index, name, tip in ((4, "global context", "The global context, shared by every user"),
+                                 (6, "overview", "Overview of the whole store: activity, streaks, who is about "
+                                                 "to break one")):
+            self.tabs.setTabToolTip(index, tip)
+            bar.setTabData(index, name)  # the longer names --tab and show_tab know too
+        # Every tab in view at a laptop's width: names elided before any scrolling.
+        bar.setUsesScrollButtons(False)
+        bar.setElideMode(Qt.TextElideMode.ElideRight)
         right = QWidget(self)
         right.setMinimumWidth(460)
         layout = QVBoxLayout(right)
@@ -367,7 +376,8 @@ class MainWindow(QMainWindow):
         """Bring the tab called ``name`` (case-insensitive, a prefix will do) to the front."""
         wanted = name.strip().casefold().replace("-", " ").replace("_", " ")
         for i in range(self.tabs.count()):
-            if self.tabs.tabText(i).casefold().startswith(wanted):
+            names = (self.tabs.tabText(i), str(self.tabs.tabBar().tabData(i) or ""))
+            if any(n.casefold().startswith(wanted) for n in names if n):
                 self.tabs.setCurrentIndex(i)
                 return True
         return False

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import QEvent, QObject, Signal, Slot
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QGridLayout, QProgressBar, QScrollArea, QVBoxLayout, QWidget
 
@@ -55,6 +55,7 @@ class ActivityPane(QWidget):
         self.grid = QGridLayout()
         self._rows: list[tuple[QWidget, ...]] = []
         self._narrow: bool | None = None
+        self.body.installEventFilter(self)  # a chart's minimum width grows with its data: look again then
 
     def set_rows(self, rows: list[tuple[QWidget, ...]]) -> None:
         """Lay the charts out in ``rows`` of one widget (full width) or two side by side; when the pane is
@@ -91,6 +92,11 @@ class ActivityPane(QWidget):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._arrange()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.body and event.type() == QEvent.Type.LayoutRequest:
+            self._arrange()
+        return False
 
     def progress_wanted(self) -> bool:
         """Whether a running computation should show the progress bar (a subclass may say no)."""

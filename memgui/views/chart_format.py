@@ -56,5 +56,7 @@ def span_text(label: str, span: tuple[date, date] | None) -> str:
 
 def swatches(items: Sequence[tuple[str, QColor]]) -> str:
     """Rich text: a colored square before each (escaped) text, for a legend or a caption."""
-    parts = [f'<span style="color:{color.name()}">■</span>&nbsp;{html.escape(text)}' for text, color in items]
-    return "&nbsp;&nbsp;&nbsp;".join(parts)
+    # Non-breaking inside an item, a breaking space between items: a narrow pane wraps between them.
+    parts = [f'<span style="color:{color.name()}">■</span>&nbsp;{html.escape(text).replace(" ", "&nbsp;")}'
+             for text, color in items]
+    return "&nbsp;&nbsp; ".join(parts)

@@ -59,6 +59,26 @@ class _CountAxis(pg.AxisItem):  # type: ignore[misc]
         return [f"{value * scale:,.0f}" for value in values]
 
 
+class _DayAxis(pg.DateAxisItem):  # type: ignore[misc]
+    """Dates that name their month: "Sep 14" a few days apart, "Sep 2026" months apart, "2026" years apart.
+    The points are the user's local days (``chart_format.day_x``), so the labels are days in the user's zone."""
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        if spacing >= 300 * DAY:
+            pattern = "%Y"
+        elif spacing >= 25 * DAY:
+            pattern = "%b %Y"
+        else:
+            pattern = "%b %d"
+        out = []
+        for value in values:
+            try:
+                out.append(x_day(value).strftime(pattern).replace(" 0", " "))
+            except (OverflowError, ValueError, OSError):
+                out.append("")
+        return out
+
+
 class ChartPanel(QFrame):
     """A titled chart with tooltips and PNG export; subclasses plot and describe their data points."""
 
@@ -87,7 +107,7 @@ class ChartPanel(QFrame):
         self._export_button.setAutoRaise(True)
         self._export_button.clicked.connect(self._on_export)
         self.header.addWidget(self._export_button)
-        bottom = pg.DateAxisItem(orientation="bottom", utcOffset=0) if date_axis else _CountAxis("bottom")
+        bottom = _DayAxis(orientation="bottom", utcOffset=0) if date_axis else _CountAxis("bottom")
         self.plot = _PlotWidget(self, axisItems={"left": _CountAxis("left"), "bottom": bottom})
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
@@ -388,6 +408,7 @@ class CalendarHeatmap(ChartPanel):
         item.getViewBox().setAspectLocked(True)
         self.caption = QLabel(self)
         self.caption.setTextFormat(Qt.TextFormat.RichText)  # our own numbers and dates, no user text
+        self.caption.setWordWrap(True)  # wraps between its items in a narrow pane (non-breaking inside each)
         self.layout().addWidget(self.caption)  # type: ignore[union-attr]
 
     def set_data(self, cells: Sequence[tuple[date, int, bool]], current: tuple[date, date] | None,

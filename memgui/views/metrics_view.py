@@ -96,16 +96,15 @@ class MetricsView(ActivityPane):
         names = (("messages", "Messages"), ("words", "Words"), ("active", "Active days"),
                  ("first", "First interaction"), ("last", "Last interaction"),
                  ("current", "Current streak"), ("longest", "Longest streak"), ("zone", "Time zone"))
-        forms = [QFormLayout(), QFormLayout(), QFormLayout()]
+        forms = [QFormLayout(), QFormLayout()]  # two columns: they fit a laptop's detail pane side by side
         for i, (key, caption) in enumerate(names):
-            value = plain_label("—", parent)
+            value = plain_label("—", parent, wrap=True)  # a narrow pane wraps a long value, never scrolls sideways
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.summary[key] = value
-            forms[(0, 0, 0, 1, 1, 2, 2, 1)[i]].addRow(plain_label(caption + ":", parent), value)
-        for form in forms:
-            row.addLayout(form)
-            row.addSpacing(24)
-        row.addStretch(1)
+            forms[(0, 0, 0, 1, 1, 0, 0, 1)[i]].addRow(plain_label(caption + ":", parent), value)
+        row.addLayout(forms[0])
+        row.addSpacing(16)
+        row.addLayout(forms[1], 1)
         return row
 
     # -- slots the window calls -----------------------------------------------------------------------

@@ -39,6 +39,7 @@ class UserHeader(QWidget):
         streak = f"streak {summary.current_streak} day{'s' if summary.current_streak != 1 else ''}" \
                  f" (longest {summary.longest_streak})"
         last = f"last active {summary.last_active}" if summary.last_active else "never active"
-        self.subtitle.setText(f"{summary.user_id}  ·  {summary.zone}  ·  {summary.messages:,} messages  ·  "
-                              f"{streak}  ·  {last}")
+        items = [summary.user_id, summary.zone, f"{summary.messages:,} messages", streak, last]
+        # Non-breaking spaces inside each item: a narrow pane wraps between items, never inside one.
+        self.subtitle.setText("  ·  ".join(item.replace(" ", "\u00a0") for item in items))
         self.banner.show_error(f"Some files of this user are damaged: {summary.error}" if summary.error else None)

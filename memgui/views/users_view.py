@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSortFilterProxyModel, Qt, Signal, Slot
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLineEdit, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QTableView, QVBoxLayout, QWidget
 
 from memgui.models.roles import FILTER_ROLE, ROW_ROLE, SORT_ROLE
-from memgui.models.users_model import COL_ID, COL_NAME, UsersModel, UserSummary
+from memgui.models.users_model import COL_CURRENT, COL_ID, UsersModel, UserSummary
 
 _WIDTHS = (105, 140, 122, 84, 52, 62, 72)
 
@@ -48,8 +48,9 @@ class UsersPane(QWidget):
         header.setStretchLastSection(False)
         for column, width in enumerate(_WIDTHS):
             header.resizeSection(column, width)
-        header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Stretch)
         header.setMinimumSectionSize(40)
+        # Id, name and streak first: what a laptop-wide pane shows without scrolling (the model keeps its order).
+        header.moveSection(header.visualIndex(COL_CURRENT), 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.filter_edit)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QByteArray, QObject, QSettings
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMainWindow, QSplitter
 
 MAX_RECENT = 8
@@ -18,15 +19,26 @@ class WindowState(QObject):
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             window.restoreGeometry(geometry)
         else:
-            window.resize(1280, 800)
+            self.fit_to_screen(window)
         splitter = window.findChild(QSplitter, "mainSplitter")
         sizes = self.settings.value("window/splitter")
         if splitter is not None and isinstance(sizes, QByteArray) and not sizes.isEmpty():
             splitter.restoreState(sizes)
-        elif splitter is not None:  # first run: the users table wide enough for all its columns
+        elif splitter is not None:  # first run: id, name and streak on the left, the rest for the details
             width = window.width()
-            left = min(700, width // 2)
+            left = max(360, min(700, round(width * 0.4)))
             splitter.setSizes([left, width - left])
+
+    @staticmethod
+    def fit_to_screen(window: QMainWindow) -> None:
+        """A first launch: 85 % of the screen's available area (all of a small one, at most 1600x1000),
+        centred on it."""
+        screen = window.screen() or QGuiApplication.primaryScreen()
+        area = screen.availableGeometry()
+        width = min(area.width(), max(min(1024, area.width()), min(1600, round(area.width() * 0.85))))
+        height = min(area.height(), max(min(640, area.height()), min(1000, round(area.height() * 0.85))))
+        window.resize(width, height)
+        window.move(area.x() + (area.width() - width) // 2, area.y() + (area.height() - height) // 2)
 
     def save(self, window: QMainWindow) -> None:
         self.settings.setValue("window/geometry", window.saveGeometry())
