@@ -33,7 +33,7 @@ def test_an_older_schema_is_upgraded_with_its_data(database: str) -> None:
         conn.execute("INSERT INTO memgui.users VALUES ('old')")
         conn.execute("""INSERT INTO memgui.documents VALUES ('old', 'profile', '{"name": "Old", "b": 1, "a": 2}')""")
     with _store(database) as store:
-        assert store.describe()["schema_version"] == schema.SCHEMA_VERSION == 2
+        assert store.describe()["schema_version"] == schema.SCHEMA_VERSION == 3
         assert list(store.get_user_profile("old")) == ["name", "b", "a"]  # key order kept
         before = store.store_revision()  # type: ignore[attr-defined]
         store.add_message("old", "user", "hello")
@@ -44,7 +44,7 @@ def test_a_newer_schema_is_refused_naming_both_versions(database: str) -> None:
     _store(database).close()
     with psycopg.connect(database, autocommit=True) as conn:
         conn.execute("UPDATE memgui.schema_version SET version = 7")
-    with pytest.raises(DatabaseError, match=r"version 7.*version 2"):
+    with pytest.raises(DatabaseError, match=r"version 7.*version 3"):
         _store(database)
 
 

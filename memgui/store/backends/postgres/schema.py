@@ -16,20 +16,30 @@ Everything lives in the schema ``memgui`` of the database ``DATABASE_URL`` names
   sees it unchanged knows nothing changed. Sharded by user so that writers of different users rarely wait
   for one another's row.
 
-Since version 2, triggers on ``users``, ``documents``, ``log_entries`` and ``global_context`` also call
-``pg_notify('memgui_changes', payload)`` where the payload is the user id whose data changed (created,
-changed, erased or renamed: both ids), or the empty string for the global context. Notifications are hints
-(delivered at commit, lost while a listener is disconnected); the revision is the truth.
+- ``messages(user_id, seq, entry_id, plain, body)`` (since version 3): the kept history, one row per message,
+  oldest first by ``seq``; the ``history`` document then holds everything else of the history with an empty
+  ``messages`` list. ``plain`` says the body is already as the archive stores it (``normalize_message`` leaves
+  it unchanged), so trimming into the archive moves rows inside the server. Adding a message writes one small
+  row instead of rewriting the whole history (``upgrade.py`` moved the messages of a version-2 database).
+
+Since version 2, triggers on ``users``, ``documents``, ``log_entries``, ``global_context`` (and ``messages``)
+also call ``pg_notify('memgui_changes', payload)`` where the payload is the user id whose data changed
+(created, changed, erased or renamed: both ids), or the empty string for the global context. Notifications
+are hints (delivered at commit, lost while a listener is disconnected); the revision is the truth. Since
+version 3 a transaction bumps a user's revision counter once, however many of its rows it changes (a
+transaction-local setting remembers the ids already counted).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import psycopg
 
 from memgui.store.errors import DatabaseError
 
 SCHEMA = "memgui"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 CHANNEL = "memgui_changes"
 SHARDS = 64
 
@@ -93,8 +103,43 @@ CREATE TRIGGER global_context_changed AFTER INSERT OR UPDATE OR DELETE ON memgui
 UPDATE memgui.schema_version SET version = 2;
 """
 
-#: UPGRADES[n] brings a database of version n to version n + 1.
-UPGRADES: dict[int, str] = {1: V2}
+#: Version 2 -> 3: the kept messages as rows; ``changed`` counts a user once per transaction. The messages of
+#: the history documents are moved by ``upgrade.messages_to_rows`` (ids and the ``plain`` flag need Python).
+V3 = f"""
+CREATE TABLE memgui.messages (
+    user_id text NOT NULL REFERENCES memgui.users ON DELETE CASCADE ON UPDATE CASCADE,
+    seq bigint NOT NULL,
+    entry_id text NOT NULL,
+    plain boolean NOT NULL,
+    body text NOT NULL,
+    PRIMARY KEY (user_id, seq)
+);
+CREATE OR REPLACE FUNCTION memgui.changed(uid text) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    seen text := coalesce(current_setting('memgui.counted', true), '');
+    mark text := chr(31) || uid || chr(31);
+BEGIN
+    IF position(mark IN seen) > 0 THEN RETURN; END IF;
+    PERFORM set_config('memgui.counted', CASE WHEN length(seen) > 4000 THEN mark ELSE seen || mark END, true);
+    UPDATE memgui.revisions SET value = value + 1
+        WHERE shard = CASE WHEN uid = '' THEN -1 ELSE abs(hashtext(uid)) % {SHARDS} END;
+    PERFORM pg_notify('{CHANNEL}', uid);
+END $$;
+CREATE TRIGGER messages_changed AFTER INSERT OR UPDATE OR DELETE ON memgui.messages
+    FOR EACH ROW EXECUTE FUNCTION memgui.row_changed();
+UPDATE memgui.schema_version SET version = 3;
+"""
+
+
+def _v3(conn: psycopg.Connection) -> None:
+    from memgui.store.backends.postgres.upgrade import messages_to_rows
+
+    conn.execute(V3)
+    messages_to_rows(conn)
+
+
+#: UPGRADES[n] brings a database of version n to version n + 1 (SQL, or a function of the connection).
+UPGRADES: dict[int, str | Callable[[psycopg.Connection], None]] = {1: V2, 2: _v3}
 REVISION_QUERY = "SELECT coalesce(sum(value), 0)::bigint FROM memgui.revisions"
 _SCHEMA_LOCK = 0x6D656D67  # advisory lock: one process creates or upgrades the schema at a time
 
@@ -120,6 +165,10 @@ def ensure_schema(conn: psycopg.Connection, where: str) -> int:
             raise DatabaseError(f"{where}: the memgui schema is version {version}, newer than this program's "
                                 f"version {SCHEMA_VERSION}; upgrade memgui to use this database")
         while version < SCHEMA_VERSION:
-            conn.execute(UPGRADES[version])
+            step = UPGRADES[version]
+            if callable(step):
+                step(conn)
+            else:
+                conn.execute(step)
             version += 1
     return version

@@ -4,7 +4,8 @@ One connection per store, guarded by a mutex (threads of one process take turns)
 takes ``pg_advisory_xact_lock`` on the user id first, so no two transactions of one user interleave in any
 process on any machine, including the creation of a user that does not exist yet (no row to lock). Reads
 outside transactions are single autocommitted statements. Commits are durable (``synchronous_commit`` as the
-server is configured, on by default). Documents are stored as the exact JSON text the JSON backend writes.
+server is configured, on by default). Documents are stored as the exact JSON text the JSON backend writes;
+the kept messages of a history are rows of their own (``txn.py``, ``rows.py``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -21,84 +21,27 @@ import psycopg
 from memgui.store.backend import GlobalTxn, UserTxn
 from memgui.store.backends.postgres import connect as pgconnect
 from memgui.store.backends.postgres.feed import PgChangeFeed
+from memgui.store.backends.postgres.rows import HISTORY_QUERY
 from memgui.store.backends.postgres.schema import REVISION_QUERY, ensure_schema
+from memgui.store.backends.postgres.txn import PgGlobalTxn, PgUserTxn
 from memgui.store.codec import dump_json, parse_json
 from memgui.store.config import StoreConfig
-from memgui.store.documents import SHAPE_CHECKS, Doc, DocKind, LogKind, message_id, normalize_message
+from memgui.store.documents import SHAPE_CHECKS, Doc, DocKind, LogKind, check_message
 from memgui.store.errors import ConfigError, ConflictError
 from memgui.store.interface import MemoryStore
+
+#: After the user's lock, one statement: the documents every message reads (profile for the zone, the history
+#: document, metrics), whether the user exists ('' row), and how many message rows there are, how many not
+#: plain ('#' row).
+_TXN_START = (
+    "SELECT kind, body FROM memgui.documents WHERE user_id = %(u)s AND kind IN ('profile', 'history', 'metrics') "
+    "UNION ALL SELECT '', NULL FROM memgui.users WHERE user_id = %(u)s "
+    "UNION ALL SELECT '#', count(*) || ' ' || count(*) FILTER (WHERE NOT plain) FROM memgui.messages "
+    "WHERE user_id = %(u)s")
 
 _USER_LOCK = 0x6D656D75  # first key of the two-key advisory locks of users
 _GLOBAL_LOCK = 0x6D656D63
 _CACHE_DOCS = 256  # decoded documents kept (their text decides whether they are still current)
-
-
-class _Txn(UserTxn):
-    """Staged changes of one user, written at commit by ``PostgresMemoryStore._commit``."""
-
-    def __init__(self, store: PostgresMemoryStore, conn: psycopg.Connection, user_id: str, exists: bool) -> None:
-        super().__init__(user_id, exists)
-        self.store, self.conn = store, conn
-        self.staged: dict[DocKind, Doc] = {}
-        self.appends: dict[LogKind, list[Doc]] = {}
-        self.replaced: dict[LogKind, list[Doc]] = {}
-        self.cache: dict[DocKind, Doc | None] = {}
-        self.written: dict[DocKind, str] = {}
-
-    @property
-    def dirty(self) -> bool:
-        return bool(self.staged or self.appends or self.replaced)
-
-    def read(self, kind: DocKind) -> Doc | None:
-        if kind in self.staged:
-            return self.staged[kind]
-        if not self.exists:
-            return None
-        if kind not in self.cache:
-            self.cache[kind] = self.store._fetch_doc(self.conn, self.user_id, kind)
-        return self.cache[kind]
-
-    def write(self, kind: DocKind, doc: Doc) -> None:
-        dump_json(doc, f"{self.user_id}: {kind}")  # bad input raises here, before anything is written
-        self.staged[kind] = doc
-
-    def append(self, log: LogKind, entries: list[Doc]) -> None:
-        self.appends.setdefault(log, []).extend(entries)
-
-    def read_log(self, log: LogKind) -> list[Doc]:
-        if log in self.replaced:
-            committed = self.replaced[log]
-        else:
-            committed = self.store._fetch_log(self.conn, self.user_id, log) if self.exists else []
-        return [*committed, *self.appends.get(log, [])]
-
-    def replace_log(self, log: LogKind, entries: list[Doc]) -> None:
-        self.replaced[log] = entries
-        self.appends.pop(log, None)
-
-    def append_message(self, message: Doc, day: date) -> None:
-        history = self.read("history") or {"messages": []}
-        messages = [*history["messages"], message]
-        limit = self.store.config.MAX_MESSAGES
-        if limit and len(messages) > limit:
-            trimmed, messages = messages[:-limit], messages[-limit:]
-            if self.store.config.ARCHIVE_TRIMMED:
-                self.append("archive", [normalize_message(m) for m in trimmed])
-        self.write("history", {**history, "messages": messages})
-        self.write("metrics", self.store._count_message(self.read("metrics") or {}, message, day))
-
-
-class _GlobalTxn(GlobalTxn):
-    def __init__(self, current: Doc | None) -> None:
-        self.current = current
-        self.staged: Doc | None = None
-
-    def read(self) -> Doc | None:
-        return self.staged if self.staged is not None else self.current
-
-    def write(self, doc: Doc) -> None:
-        dump_json(doc, "the global context")
-        self.staged = doc
 
 
 class PostgresMemoryStore(MemoryStore):
@@ -164,23 +107,33 @@ class PostgresMemoryStore(MemoryStore):
         return [self._decode(body, user_id, log) for (body,) in rows]
 
     # -- the seam: transactions ------------------------------------------------------------------------
+    def _fetch_history(self, conn: psycopg.Connection, user_id: str) -> tuple[Doc | None, list[tuple[int, Doc]]]:
+        """The history document (its messages list empty) and the message rows (seq, message), one snapshot."""
+        shell: Doc | None = None
+        rows: list[tuple[int, Doc]] = []
+        path = self._path(user_id, "history")
+        for seq, body in conn.execute(HISTORY_QUERY, {"u": user_id}).fetchall():
+            if seq == 0:
+                shell = self._checked(body, user_id, "history")
+            else:
+                message = self._decode(body, user_id, "history")
+                check_message(path, f"message {seq}", message)
+                rows.append((int(seq), message))
+        return shell, rows
+
+    # -- the seam: transactions ------------------------------------------------------------------------
     @contextlib.contextmanager
     def _user_txn(self, user_id: str, *, create: bool) -> Iterator[UserTxn]:
-        # Pipelined: the lock is sent with the reads (one round trip), the writes with the commit (another).
+        # Pipelined: the lock is sent with the first read (one round trip), the writes with the commit (another).
         with self._connection() as conn, conn.pipeline(), conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_USER_LOCK, user_id))
-            # After the lock (a statement of its own: read committed takes each statement's snapshot after
-            # the previous one), one round trip tells whether the user exists and fetches the documents every
-            # message reads (profile for the zone, history, metrics).
-            rows = conn.execute(
-                "SELECT u.user_id IS NOT NULL, d.kind, d.body FROM (SELECT 1) one "
-                "LEFT JOIN memgui.users u ON u.user_id = %(u)s "
-                "LEFT JOIN memgui.documents d ON d.user_id = %(u)s AND d.kind IN ('profile', 'history', 'metrics')",
-                {"u": user_id}).fetchall()
-            exists = bool(rows[0][0])
-            txn = _Txn(self, conn, user_id, exists)
+            # A statement of its own after the lock: read committed takes each statement's snapshot after the
+            # previous one, so what it reads is what the lock protects.
+            found = dict(conn.execute(_TXN_START, {"u": user_id}).fetchall())
+            exists = "" in found
+            count, irregular = (int(n) for n in found["#"].split())
+            txn = PgUserTxn(self, conn, user_id, exists, count, irregular)
             if exists:
-                found = {kind: body for _, kind, body in rows if kind is not None}
                 for kind in ("profile", "history", "metrics"):
                     txn.cache[kind] = None if kind not in found else self._checked(found[kind], user_id, kind)
             yield txn
@@ -190,48 +143,19 @@ class PostgresMemoryStore(MemoryStore):
                 if not create:
                     raise ConflictError(f"user {user_id!r} does not exist")
                 conn.execute("INSERT INTO memgui.users (user_id) VALUES (%s)", (user_id,))
-            self._commit(conn, txn)
-        for kind, body in txn.written.items():  # committed: the next transaction need not decode them again
-            self._remember((user_id, kind), body, txn.staged[kind])
-
-    def _commit(self, conn: psycopg.Connection, txn: _Txn) -> None:
-        uid = txn.user_id
-        with conn.cursor() as cur:
-            if txn.staged:  # one pipelined batch of upserts
-                bodies = {kind: dump_json(doc, f"{uid}: {kind}").decode("utf-8") for kind, doc in txn.staged.items()}
-                cur.executemany("INSERT INTO memgui.documents (user_id, kind, body) VALUES (%s, %s, %s) "
-                                "ON CONFLICT (user_id, kind) DO UPDATE SET body = EXCLUDED.body",
-                                [(uid, kind, body) for kind, body in bodies.items()])
-                txn.written = bodies
-            for log, entries in txn.replaced.items():
-                cur.execute("DELETE FROM memgui.log_entries WHERE user_id = %s AND log = %s", (uid, log))
-                self._insert_entries(cur, uid, log, entries)
-            for log, entries in txn.appends.items():
-                self._insert_entries(cur, uid, log, entries)
-
-    @staticmethod
-    def _insert_entries(cur: psycopg.Cursor[Any], uid: str, log: LogKind, entries: list[Doc]) -> None:
-        if not entries:
-            return
-        cur.execute("SELECT coalesce(max(ordinal), 0) FROM memgui.log_entries WHERE user_id = %s AND log = %s",
-                    (uid, log))
-        row = cur.fetchone()
-        ordinal = int(row[0]) if row else 0
-        rows = []
-        seen: set[str] = set()
-        for entry in entries:
-            entry_id = message_id(entry)
-            if entry_id in seen:
-                continue
-            seen.add(entry_id)
-            ordinal += 1
-            rows.append((uid, log, ordinal, entry_id, dump_json(entry, f"{uid}: {log}").decode("utf-8")))
-        cur.executemany("INSERT INTO memgui.log_entries (user_id, log, ordinal, entry_id, body) "
-                        "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (user_id, log, entry_id) DO NOTHING", rows)
+            with conn.cursor() as cur:
+                txn.flush(cur)
+        for key, (body, doc) in txn.committed_documents().items():  # the next transaction need not decode them
+            self._remember(key, body, doc)
 
     def _read_doc(self, user_id: str, kind: DocKind) -> Doc | None:
         with self._connection() as conn:
-            return self._fetch_doc(conn, user_id, kind)
+            if kind != "history":
+                return self._fetch_doc(conn, user_id, kind)
+            shell, rows = self._fetch_history(conn, user_id)
+        if shell is None and not rows:
+            return None
+        return {**(shell or {"messages": []}), "messages": [m for _, m in rows]}
 
     def _read_log(self, user_id: str, log: LogKind) -> list[Doc]:
         with self._connection() as conn:
@@ -251,8 +175,9 @@ class PostgresMemoryStore(MemoryStore):
             conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_USER_LOCK, user_id))
             docs = conn.execute("SELECT kind FROM memgui.documents WHERE user_id = %s ORDER BY kind",
                                 (user_id,)).fetchall()
-            logs = conn.execute("SELECT log, count(*) FROM memgui.log_entries WHERE user_id = %s GROUP BY log "
-                                "ORDER BY log", (user_id,)).fetchall()
+            logs = conn.execute("SELECT log, count(*) FROM memgui.log_entries WHERE user_id = %(u)s GROUP BY log "
+                                "UNION ALL SELECT 'messages', count(*) FROM memgui.messages WHERE user_id = %(u)s "
+                                "HAVING count(*) > 0 ORDER BY 1", {"u": user_id}).fetchall()
             conn.execute("DELETE FROM memgui.users WHERE user_id = %s", (user_id,))  # cascades to the rest
         return [f"{user_id}: {kind}" for (kind,) in docs] + [f"{user_id}: {log} ({n} entries)" for log, n in logs]
 
@@ -261,6 +186,7 @@ class PostgresMemoryStore(MemoryStore):
             rows = conn.execute(
                 "SELECT 'users' FROM memgui.users WHERE user_id = %(u)s "
                 "UNION ALL SELECT 'documents.' || kind FROM memgui.documents WHERE user_id = %(u)s "
+                "UNION ALL (SELECT 'messages' FROM memgui.messages WHERE user_id = %(u)s LIMIT 1) "
                 "UNION ALL SELECT DISTINCT 'log_entries.' || log FROM memgui.log_entries WHERE user_id = %(u)s",
                 {"u": user_id}).fetchall()
         return [f"{self.where}: {name} of {user_id!r}" for (name,) in rows]
@@ -279,7 +205,7 @@ class PostgresMemoryStore(MemoryStore):
     def _global_txn(self) -> Iterator[GlobalTxn]:
         with self._connection() as conn, conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", (_GLOBAL_LOCK,))
-            txn = _GlobalTxn(self._fetch_global(conn))
+            txn = PgGlobalTxn(self._fetch_global(conn))
             yield txn
             if txn.staged is not None:
                 conn.execute("INSERT INTO memgui.global_context (singleton, body) VALUES (true, %s) "
