@@ -21,8 +21,8 @@ from memgui.store.read.users_summary import SummaryCache, UserRow, read_row
 from memgui.store.timeutil import resolve_zone, zone_label
 
 USERS_PER_STEP = 100  # users read from the store per step (a step holds the GIL: keep it short)
-IDS_PER_BATCH = 5000  # rows of ids alone per batch of the first paint
-FILLED_PER_BATCH = 2000  # rows of the cache delivered per batch
+IDS_PER_BATCH = 1000  # rows per batch of the first pass (each batch costs the GUI thread ~50 ms)
+FILLED_PER_BATCH = 1000  # rows read from the store delivered per batch
 SAVE_DELAY_MS = 5000  # the summary cache is written this long after a live change (not once per change)
 Entries = list[tuple[str, Any, str]]
 
@@ -161,19 +161,30 @@ class StoreWorker(JobWorker):
             self.failed.emit(str(exc))
             ids = []
         total = len(ids)
-        for start in range(0, total, IDS_PER_BATCH):
-            chunk = ids[start : start + IDS_PER_BATCH]
-            self.users_batch.emit(generation, [UserSummary(uid, loaded=False) for uid in chunk], 0, total)
-            yield
-        if self.summaries.persist != persist or self.summaries.store is not self.store:
-            self.summaries = SummaryCache(self.store, persist=persist)
-        self.summaries.load()
-        yield
         now = datetime.now(timezone.utc)
         zone = self.store.default_zone
-        done, pending = 0, list[UserSummary]()
-        step = USERS_PER_STEP
-        for rows in self.summaries.rows_for(ids, step):
+        self.users_batch.emit(generation, [UserSummary(u, loaded=False) for u in ids[:IDS_PER_BATCH]], 0, total)
+        yield  # the first paint, before the cache is read
+        if self.summaries.persist != persist or self.summaries.store is not self.store:
+            self.summaries = SummaryCache(self.store, persist=persist)
+        yield from self.summaries.load_steps()
+        missing: list[str] = []
+        done = 0
+        for start in range(0, total, IDS_PER_BATCH):  # every id, with the columns of unchanged users
+            batch = []
+            for uid in ids[start : start + IDS_PER_BATCH]:
+                row = self.summaries.cached(uid)
+                if row is None:
+                    missing.append(uid)
+                    if start:
+                        batch.append(UserSummary(uid, loaded=False))
+                else:
+                    done += 1
+                    batch.append(to_summary(row, now, zone))
+            self.users_batch.emit(generation, batch, done, total)
+            yield
+        pending = list[UserSummary]()
+        for rows in self.summaries.rows_for(missing, USERS_PER_STEP, keep=set(ids)):  # users whose files changed
             pending.extend(to_summary(r, now, zone) for r in rows)
             done += len(rows)
             if len(pending) >= FILLED_PER_BATCH or done == total:

@@ -50,6 +50,11 @@ class UsersModel(QStandardItemModel):
         self._items: dict[str, QStandardItem] = {}  # user id -> its id-column item
         self._damaged: set[str] = set()  # users whose summary has an error (counted on every row insert)
         self._warning = QIcon(str(ICONS / "warning.svg"))
+        self._prototypes = [QStandardItem() for _ in HEADERS]
+        for column, proto in enumerate(self._prototypes):
+            proto.setEditable(False)
+            if column >= COL_MESSAGES:
+                proto.setTextAlignment(_NUMBER_ALIGNMENT)
 
     # -- reading -------------------------------------------------------------------------------------
     def user_ids(self) -> list[str]:
@@ -99,15 +104,15 @@ class UsersModel(QStandardItemModel):
         try:
             for row, summary in enumerate(fresh, first):
                 for column, (text, sort) in enumerate(_cells(summary)):
-                    item = QStandardItem(text)
-                    item.setEditable(False)
+                    item = self._prototypes[column].clone()  # flags and alignment copied in C++: cheaper
+                    item.setText(text)
                     item.setData(sort, SORT_ROLE)
-                    if column >= COL_MESSAGES:
-                        item.setTextAlignment(_NUMBER_ALIGNMENT)
-                    _decorate(item, summary, column, self._warning)
                     if column == COL_ID:
+                        item.setData(summary, ROW_ROLE)
                         item.setData(f"{summary.user_id}\n{summary.name}".casefold(), FILTER_ROLE)
                         self._items[summary.user_id] = item
+                    if summary.error or (column == COL_LAST_ACTIVE and summary.last_active):
+                        _decorate(item, summary, column, self._warning)  # a fresh cell needs no more
                     self.setItem(row, column, item)
                 self._note_error(summary)
         finally:
@@ -181,8 +186,8 @@ def _cells(s: UserSummary) -> list[tuple[str, object]]:
 
 
 def _decorate(item: QStandardItem, s: UserSummary, column: int, warning: QIcon) -> None:
-    """Row object, error mark and tooltips of one cell (only what changed is set, to spare signals)."""
-    if item.data(ROW_ROLE) != s:
+    """Row object (id column), error mark and tooltips of one cell (only what changed is set, to spare signals)."""
+    if column == COL_ID and item.data(ROW_ROLE) != s:
         item.setData(s, ROW_ROLE)
     if item.data(ERROR_ROLE) != s.error:
         item.setData(s.error, ERROR_ROLE)

@@ -7,10 +7,11 @@ A row is read again only when its signature changed, whoever wrote (this window,
 ``memory_management`` code). The signature is taken before the read, so a write racing the read leaves a
 signature that no longer matches and the row is read again next time: the cache can be stale only for one load.
 
-The cache is ``DATA_DIR/.memgui/users_summary.json``; it is written only when the caller allows it (never in
-read-only mode), never for an encrypted store (memory only: no plaintext on disk), and a damaged or foreign file
-is ignored and replaced. The current streak depends on today, so a row keeps the latest run of active days and
-``current_streak`` works it out for the day asked (``streak_summary``, the one rule).
+The cache is ``DATA_DIR/.memgui/users_summary.json`` (a header line, then one JSON line per user); it is
+written only when the caller allows it (never in read-only mode), never for an encrypted store (memory only:
+no plaintext on disk), and a damaged or foreign file is ignored and replaced. The current streak depends on
+today, so a row keeps the latest run of active days and ``current_streak`` works it out
+for the day asked (``streak_summary``, the one rule).
 """
 
 from __future__ import annotations
@@ -115,10 +116,10 @@ def _int(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
-def _write(path: Path, doc: dict[str, Any]) -> bool:
+def _write(path: Path, text: str) -> bool:
     try:
         path.parent.mkdir(exist_ok=True)
-        fileio.atomic_write(path, json.dumps(doc, separators=(",", ":")).encode(), durable=False)
+        fileio.atomic_write(path, text.encode("utf-8"), durable=False)
     except (OSError, MemoryStoreError):
         return False
     return True
@@ -147,23 +148,42 @@ class SummaryCache:
 
     def load(self) -> None:
         """Take the rows the cache file holds; a missing, damaged or foreign file gives none (never an error)."""
+        for _ in self.load_steps():
+            pass
+
+    def load_steps(self, lines: int = 2000) -> Iterator[None]:
+        """``load`` in steps of ``lines`` rows (one JSON line each: no single parse holds the GIL for long)."""
         if not self.persist or self.path is None or self.rows:
             return
         try:
             data = fileio.read_bytes(self.path)
-            doc = json.loads(data) if data else None
-            if not (isinstance(doc, dict) and doc.get("format") == FORMAT and doc.get("zone") == self._key):
+            if not data:
+                return
+            body = data.split(b"\n")
+            head = json.loads(body[0])
+            if not (isinstance(head, dict) and head.get("format") == FORMAT and head.get("zone") == self._key):
+                self.dirty = True
                 return
             rows = {}
-            for uid, (sig, values) in doc["users"].items():
-                row = UserRow(**dict(zip(_FIELDS, values, strict=True)))
-                if row.user_id != uid:
-                    raise ValueError(uid)
-                rows[uid] = (tuple(sig), row)
+            for start in range(1, len(body), lines):
+                for line in body[start:start + lines]:
+                    if line:
+                        uid, sig, values = json.loads(line)
+                        rows[uid] = (tuple(sig), UserRow(**dict(zip(_FIELDS, values, strict=True))))
+                        if rows[uid][1].user_id != uid:
+                            raise ValueError(uid)
+                yield
         except (OSError, MemoryStoreError, ValueError, TypeError, KeyError, AttributeError):
             self.dirty = True  # replaced by the next save
             return
         self.rows = rows
+
+    def cached(self, user_id: str) -> UserRow | None:
+        """The user's cached row if their files did not change since it was read, else None."""
+        entry = self.rows.get(user_id)
+        if entry is None:
+            return None
+        return entry[1] if entry[0] == self.signature(user_id) else None
 
     def save(self) -> None:
         """Write the cache file if anything changed and writing is allowed; a failure only costs speed."""
@@ -171,9 +191,10 @@ class SummaryCache:
             return
         root = str(self.root)
         # A user erased since their row was read leaves no trace here (the erase names no file of ours).
-        users = {uid: [list(sig), list(dataclasses.astuple(row))] for uid, (sig, row) in self.rows.items()
-                 if os.path.isdir(f"{root}/{folder_for(uid)}")}
-        if _write(self.path, {"format": FORMAT, "zone": self._key, "users": users}):
+        lines = [json.dumps({"format": FORMAT, "zone": self._key})]
+        lines += [json.dumps([uid, sig, dataclasses.astuple(row)], separators=(",", ":"))
+                  for uid, (sig, row) in self.rows.items() if os.path.isdir(f"{root}/{folder_for(uid)}")]
+        if _write(self.path, "\n".join(lines) + "\n"):
             self.dirty = False
 
     @staticmethod
@@ -185,15 +206,17 @@ class SummaryCache:
         path = root / META_DIR / CACHE_NAME
         try:
             data = fileio.read_bytes(path)
-            doc = json.loads(data) if data else None
-            if doc is None:
-                return
-            doc["users"].pop(user_id)
-        except KeyError:
+        except (OSError, MemoryStoreError):
+            data = b"?"
+        if not data:
             return
-        except (OSError, MemoryStoreError, ValueError, TypeError, AttributeError):
-            doc = None
-        if doc is None or not _write(path, doc):
+        needle = json.dumps(user_id)
+        try:
+            text = data.decode("utf-8")
+            kept = [line for line in text.split("\n") if not line.startswith(f"[{needle},")]
+        except UnicodeDecodeError:
+            kept = None
+        if kept is None or not _write(path, "\n".join(kept)):
             with contextlib.suppress(OSError):
                 path.unlink()
 
@@ -225,11 +248,11 @@ class SummaryCache:
             self.dirty = True
         return row
 
-    def rows_for(self, ids: Iterable[str], batch: int) -> Iterator[list[UserRow]]:
-        """The rows of ``ids`` in batches of ``batch``; users no longer listed are forgotten."""
+    def rows_for(self, ids: Iterable[str], batch: int, keep: set[str] | None = None) -> Iterator[list[UserRow]]:
+        """The rows of ``ids`` in batches of ``batch``; users not in ``keep`` (default: ``ids``) are forgotten."""
         self.reread = 0
         wanted = list(ids)
-        self.forget(set(wanted))
+        self.forget(set(wanted) if keep is None else keep)
         for start in range(0, len(wanted), batch):
             yield [self.row(uid) for uid in wanted[start:start + batch]]
 
