@@ -107,8 +107,8 @@ class UsersModel(QStandardItemModel):
                     item = self._prototypes[column].clone()  # flags and alignment copied in C++: cheaper
                     item.setText(text)
                     item.setData(sort, SORT_ROLE)
+                    item.setData(summary, ROW_ROLE)
                     if column == COL_ID:
-                        item.setData(summary, ROW_ROLE)
                         item.setData(f"{summary.user_id}\n{summary.name}".casefold(), FILTER_ROLE)
                         self._items[summary.user_id] = item
                     if summary.error or (column == COL_LAST_ACTIVE and summary.last_active):
@@ -186,8 +186,8 @@ def _cells(s: UserSummary) -> list[tuple[str, object]]:
 
 
 def _decorate(item: QStandardItem, s: UserSummary, column: int, warning: QIcon) -> None:
-    """Row object (id column), error mark and tooltips of one cell (only what changed is set, to spare signals)."""
-    if column == COL_ID and item.data(ROW_ROLE) != s:
+    """Row object, error mark and tooltips of one cell (only what changed is set, to spare signals)."""
+    if item.data(ROW_ROLE) != s:
         item.setData(s, ROW_ROLE)
     if item.data(ERROR_ROLE) != s.error:
         item.setData(s.error, ERROR_ROLE)
