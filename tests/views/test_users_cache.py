@@ -29,10 +29,13 @@ def test_a_warm_start_reads_no_user_and_shows_the_same_rows(
     assert cold.store_worker.summaries.reread == 3
     rows = {uid: summary(cold, uid) for uid in ("alice", "bob", "carol")}
     assert (data_dir / META_DIR / CACHE_NAME).is_file()
-    cold.close()
-    warm = make_window(open_store(data_dir))
-    _loaded(warm, qtbot)
-    assert warm.store_worker.summaries.reread == 0
+    # File > Reload with the worker's memory of the rows dropped (the worker is idle): the rows come from the file
+    cold.store_worker.summaries = SummaryCache(store, persist=True)
+    generation = cold.session.generation
+    cold.reload()
+    qtbot.waitUntil(lambda: cold.session.generation > generation and cold.is_loaded(), timeout=WAIT_MS)
+    warm = cold
+    assert warm.store_worker.summaries.reread == 0 and len(warm.store_worker.summaries.rows) == 3
     assert {uid: summary(warm, uid) for uid in rows} == rows
     assert summary(warm, "alice").messages == 400 and summary(warm, "alice").name == "Alice"
 
