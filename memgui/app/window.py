@@ -63,7 +63,7 @@ class MainWindow(QMainWindow):
     global context, and the first selected user's panes)."""
 
     loaded = Signal()
-    _list_users = Signal(int)
+    _list_users = Signal(int, bool)  # generation, whether the users' summary cache may be written
     _load_user = Signal(int, str)
     _load_global = Signal(int)
     _set_store = Signal(object)
@@ -230,7 +230,7 @@ class MainWindow(QMainWindow):
         self.progress.setRange(0, 0)
         self.progress.show()
         self.status_label.setText("Loading users…")
-        self._list_users.emit(self.session.generation)
+        self._list_users.emit(self.session.generation, not self.read_only)
         self._load_global.emit(self.session.generation)
 
     @Slot(int, object, int, int)
@@ -240,7 +240,10 @@ class MainWindow(QMainWindow):
         self.users_model.append_users(batch)
         self.progress.setRange(0, total)
         self.progress.setValue(done)
-        if not self.users_pane.current_user():
+        current = self.users_pane.current_user()
+        if current and any(s.user_id == current for s in batch):  # its columns arrived after the first paint
+            self.header.show_user(self.users_model.summary(current))
+        if not current:
             wanted = self._pending_select
             if wanted and self.users_model.row_of(wanted) >= 0:
                 self._pending_select = None

@@ -8,7 +8,7 @@ import json
 from datetime import datetime, timezone, tzinfo
 from typing import Any
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import QTimer, Signal, Slot
 
 from memgui.models.fact_history_model import VersionRow, version_rows
 from memgui.models.facts_model import FactRow
@@ -17,10 +17,13 @@ from memgui.models.memories_model import MemoryRow
 from memgui.models.timefmt import local_moment, local_text
 from memgui.models.users_model import UserSummary
 from memgui.store import MemoryStore, MemoryStoreError
-from memgui.store.rules.streaks import streak_info
+from memgui.store.read.users_summary import SummaryCache, UserRow, read_row
 from memgui.store.timeutil import resolve_zone, zone_label
 
-USERS_PER_STEP = 100
+USERS_PER_STEP = 100  # users read from the store per step (a step holds the GIL: keep it short)
+IDS_PER_BATCH = 1000  # rows per batch of the first pass (each batch costs the GUI thread ~50 ms)
+FILLED_PER_BATCH = 1000  # rows read from the store delivered per batch
+SAVE_DELAY_MS = 5000  # the summary cache is written this long after a live change (not once per change)
 Entries = list[tuple[str, Any, str]]
 
 
@@ -38,43 +41,17 @@ class UserDetails:
 
 
 def summarize(store: MemoryStore, user_id: str, now: datetime) -> UserSummary:
-    """One user's row of the users list; damage in any file becomes ``error`` and the rest still shows."""
-    errors = []
-    profile: dict[str, Any] = {}
-    metrics: dict[str, Any] = {}
-    facts = 0
-    try:
-        profile = store.get_user_profile(user_id)
-    except MemoryStoreError as exc:
-        errors.append(str(exc))
-    zone = resolve_zone(profile.get("timezone"), store.default_zone)
-    try:
-        metrics = store.get_conversation_metrics(user_id)
-    except MemoryStoreError as exc:
-        errors.append(str(exc))
-    try:
-        facts = sum(len(items) for items in store.get_user_facts(user_id).values())
-    except MemoryStoreError as exc:
-        errors.append(str(exc))
-    streak = streak_info(metrics, zone, now)
-    moment = local_moment(metrics.get("last_interaction"), zone, store.default_zone)
-    name = profile.get("name")
+    """One user's row of the users list, read now; damage in any file becomes ``error`` and the rest shows."""
+    return to_summary(read_row(store, user_id), now, store.default_zone)
+
+
+def to_summary(row: UserRow, now: datetime, default_zone: tzinfo) -> UserSummary:
+    """The list's row of a summary row, its current streak as of ``now``."""
     return UserSummary(
-        user_id=user_id,
-        name=name if isinstance(name, str) else "",
-        last_active=moment.strftime("%Y-%m-%d %H:%M") if moment else "",
-        last_active_epoch=moment.timestamp() if moment else -1.0,
-        messages=_int(metrics.get("message_count")),
-        facts=facts,
-        current_streak=streak.current,
-        longest_streak=streak.longest,
-        zone=zone_label(zone),
-        error="; ".join(errors) or None,
+        user_id=row.user_id, name=row.name, last_active=row.last_active, last_active_epoch=row.last_active_epoch,
+        messages=row.messages, facts=row.facts, current_streak=row.current_streak(now, default_zone),
+        longest_streak=row.longest, zone=row.zone, error=row.error,
     )
-
-
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def load_details(store: MemoryStore, user_id: str) -> UserDetails:
@@ -154,6 +131,11 @@ class StoreWorker(JobWorker):
     def __init__(self, store: MemoryStore) -> None:
         super().__init__()
         self.store = store
+        self.summaries = SummaryCache(store, persist=False)
+        self._save = QTimer(self)
+        self._save.setSingleShot(True)
+        self._save.setInterval(SAVE_DELAY_MS)
+        self._save.timeout.connect(self.save_summaries)
 
     @Slot(object)
     def set_store(self, store: MemoryStore) -> None:
@@ -161,26 +143,62 @@ class StoreWorker(JobWorker):
         live = [n for n in self._jobs if n == "relist" or n.startswith("summary:")]
         for name in ("users", "user", "global", "versions", *live):
             self.cancel_job(name)
+        self.save_summaries()
         self.store = store
+        self.summaries = SummaryCache(store, persist=False)
 
-    @Slot(int)
-    def list_users(self, generation: int) -> None:
-        self.start_job("users", self._list_users(generation))
+    @Slot(int, bool)
+    def list_users(self, generation: int, persist: bool = False) -> None:
+        """The users list: every id first (``users_batch`` of rows not loaded yet, the first paint), then every
+        row's columns in batches from the summary cache, reading only users whose files changed. ``persist``
+        allows writing the cache file (never in read-only mode)."""
+        self.start_job("users", self._list_users(generation, persist))
 
-    def _list_users(self, generation: int) -> Job:
+    def _list_users(self, generation: int, persist: bool) -> Job:
         try:
             ids = self.store.get_all_users()
         except MemoryStoreError as exc:
             self.failed.emit(str(exc))
             ids = []
-        yield
+        total = len(ids)
         now = datetime.now(timezone.utc)
-        for start in range(0, len(ids), USERS_PER_STEP):
-            chunk = ids[start : start + USERS_PER_STEP]
-            batch = [summarize(self.store, uid, now) for uid in chunk]
-            self.users_batch.emit(generation, batch, start + len(chunk), len(ids))
+        zone = self.store.default_zone
+        self.users_batch.emit(generation, [UserSummary(u, loaded=False) for u in ids[:IDS_PER_BATCH]], 0, total)
+        yield  # the first paint, before the cache is read
+        if self.summaries.persist != persist or self.summaries.store is not self.store:
+            self.summaries = SummaryCache(self.store, persist=persist)
+        yield from self.summaries.load_steps()
+        missing: list[str] = []
+        done = 0
+        for start in range(0, total, IDS_PER_BATCH):  # every id, with the columns of unchanged users
+            batch = []
+            for uid in ids[start : start + IDS_PER_BATCH]:
+                row = self.summaries.cached(uid)
+                if row is None:
+                    missing.append(uid)
+                    if start:
+                        batch.append(UserSummary(uid, loaded=False))
+                else:
+                    done += 1
+                    batch.append(to_summary(row, now, zone))
+            self.users_batch.emit(generation, batch, done, total)
             yield
+        pending = list[UserSummary]()
+        for rows in self.summaries.rows_for(missing, USERS_PER_STEP, keep=set(ids)):  # users whose files changed
+            pending.extend(to_summary(r, now, zone) for r in rows)
+            done += len(rows)
+            if len(pending) >= FILLED_PER_BATCH or done == total:
+                self.users_batch.emit(generation, pending, done, total)
+                pending = []
+            yield
+        self.save_summaries()
         self.users_done.emit(generation)
+
+    @Slot()
+    def save_summaries(self) -> None:
+        """Write the summary cache now if it changed (and may be written)."""
+        self._save.stop()
+        self.summaries.save()
 
     @Slot(int, str)
     def load_user(self, generation: int, user_id: str) -> None:
@@ -234,8 +252,11 @@ class StoreWorker(JobWorker):
         new = [uid for uid in ids if uid not in known]
         summaries: list[UserSummary] = []
         for start in range(0, len(new), USERS_PER_STEP):
-            summaries.extend(summarize(self.store, uid, now) for uid in new[start : start + USERS_PER_STEP])
+            summaries.extend(to_summary(self.summaries.row(uid), now, self.store.default_zone)
+                             for uid in new[start : start + USERS_PER_STEP])
             yield
+        self.summaries.forget(set(ids))
+        self._save.start()
         self.users_relisted.emit(generation, ids, summaries)
 
     @Slot(int, str)
@@ -248,6 +269,9 @@ class StoreWorker(JobWorker):
             exists = self.store.user_exists(user_id)
         except MemoryStoreError:
             exists = False
-        summary = summarize(self.store, user_id, datetime.now(timezone.utc)) if exists else None
+        summary = None
+        if exists:
+            summary = to_summary(self.summaries.row(user_id), datetime.now(timezone.utc), self.store.default_zone)
+            self._save.start()
         self.summary_loaded.emit(generation, user_id, summary)
         yield

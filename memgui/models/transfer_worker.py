@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from memgui.models.jobs import Job, JobWorker, WorkerThread
 from memgui.store import ImportPlan, MemoryStore, MemoryStoreError
+from memgui.store.read.users_summary import SummaryCache
 
 FORMATS = {"json": ".json", "markdown": ".md", "csv": ".csv"}
 
@@ -75,7 +76,9 @@ class TransferWorker(JobWorker):
         return self.store.import_user_bundle(bundle, on_conflict=conflict, dry_run=False)  # type: ignore[arg-type]
 
     def _erase(self, user_id: str) -> Any:
-        return self.store.erase_user(user_id)
+        report = self.store.erase_user(user_id)
+        SummaryCache.forget_on_disk(self.store, user_id)  # the users list's cache named them too
+        return report
 
 
 class TransferController(QObject):

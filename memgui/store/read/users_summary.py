@@ -1,0 +1,263 @@
+"""The users list's columns for every user, read once and kept in a derived cache that needs no writer's help.
+
+``read_row`` reads one user through the store (profile, metrics, facts: the journal merged, damage named in
+``error``). For a store kept in a folder, ``SummaryCache`` remembers each user's row beside a signature of the
+files that feed it: ``(inode, mtime_ns, size)`` of the profile, metrics and facts files and of the user's journal.
+A row is read again only when its signature changed, whoever wrote (this window, the assistant, the older
+``memory_management`` code). The signature is taken before the read, so a write racing the read leaves a
+signature that no longer matches and the row is read again next time: the cache can be stale only for one load.
+
+The cache is ``DATA_DIR/.memgui/users_summary.json`` (a header line, then one JSON line per user); it is
+written only when the caller allows it (never in read-only mode), never for an encrypted store (memory only:
+no plaintext on disk), and a damaged or foreign file is ignored and replaced. The current streak depends on
+today, so a row keeps the latest run of active days and ``current_streak`` works it out
+for the day asked (``streak_summary``, the one rule).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime, tzinfo
+from pathlib import Path
+from typing import Any
+
+from memgui.store import fileio
+from memgui.store.documents import JOURNAL_FILE, META_DIR, USER_FILES
+from memgui.store.errors import MemoryStoreError
+from memgui.store.ids import folder_for
+from memgui.store.interface import MemoryStore
+from memgui.store.rules.streaks import active_days, spans, streak_summary
+from memgui.store.timeutil import local_date, parse_timestamp, resolve_zone, zone_label
+
+CACHE_NAME = "users_summary.json"
+FORMAT = 1
+_FED_BY = (USER_FILES["profile"], USER_FILES["metrics"], USER_FILES["facts"], f"{META_DIR}/{JOURNAL_FILE}")
+Signature = tuple[int, ...]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class UserRow:
+    """What the users list shows about one user, independent of the day it is read on."""
+
+    user_id: str
+    name: str = ""
+    zone: str = ""  # the zone's label
+    timezone: str | None = None  # the profile's zone as written (None: the store's default)
+    last_active: str = ""  # "YYYY-MM-DD HH:MM" in the user's zone
+    last_active_epoch: float = -1.0
+    messages: int = 0
+    facts: int = 0
+    run_start: str | None = None  # the latest run of consecutive active days (ISO dates)
+    run_end: str | None = None
+    longest: int = 0
+    error: str | None = None
+
+    def current_streak(self, now: datetime, default_zone: tzinfo) -> int:
+        """The current streak at ``now`` in the user's zone (0 once a day was missed)."""
+        if self.run_start is None or self.run_end is None:
+            return 0
+        start, end = date.fromisoformat(self.run_start), date.fromisoformat(self.run_end)
+        today = local_date(now, resolve_zone(self.timezone, default_zone))
+        alive = streak_summary([end], today).current > 0  # the rule's "continued by yesterday"
+        return (end - start).days + 1 if alive else 0
+
+
+def read_row(store: MemoryStore, user_id: str) -> UserRow:
+    """One user's row, read through the store; damage in any file becomes ``error`` and the rest still shows."""
+    errors = []
+    profile: dict[str, Any] = {}
+    metrics: dict[str, Any] = {}
+    facts = 0
+    try:
+        profile = store.get_user_profile(user_id)
+    except MemoryStoreError as exc:
+        errors.append(str(exc))
+    try:
+        metrics = store.get_conversation_metrics(user_id)
+    except MemoryStoreError as exc:
+        errors.append(str(exc))
+    try:
+        facts = sum(len(items) for items in store.get_user_facts(user_id).values())
+    except MemoryStoreError as exc:
+        errors.append(str(exc))
+    tz = profile.get("timezone") if isinstance(profile.get("timezone"), str) else None
+    zone = resolve_zone(tz, store.default_zone)
+    moment = _moment(metrics.get("last_interaction"), zone, store.default_zone)
+    days = active_days(metrics)
+    found = spans(days)
+    last = found[-1] if found else None
+    # the longest run does not depend on the day asked; today only decides whether the latest run goes on
+    longest = streak_summary(days, date.today(), _int(metrics.get("longest_streak"))).longest
+    name = profile.get("name")
+    return UserRow(
+        user_id=user_id, name=name if isinstance(name, str) else "", zone=zone_label(zone), timezone=tz,
+        last_active=moment.strftime("%Y-%m-%d %H:%M") if moment else "",
+        last_active_epoch=moment.timestamp() if moment else -1.0,
+        messages=_int(metrics.get("message_count")), facts=facts,
+        run_start=last.start.isoformat() if last else None, run_end=last.end.isoformat() if last else None,
+        longest=longest, error="; ".join(errors) or None,
+    )
+
+
+def _moment(stamp: object, zone: tzinfo, default_zone: tzinfo) -> datetime | None:
+    if not isinstance(stamp, str) or not stamp:
+        return None
+    try:
+        return parse_timestamp(stamp, default_zone).astimezone(zone)
+    except (ValueError, OverflowError):
+        return None
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _write(path: Path, text: str) -> bool:
+    try:
+        path.parent.mkdir(exist_ok=True)
+        fileio.atomic_write(path, text.encode("utf-8"), durable=False)
+    except (OSError, MemoryStoreError):
+        return False
+    return True
+
+
+_FIELDS = [f.name for f in dataclasses.fields(UserRow)]
+
+
+class SummaryCache:
+    """The rows of one store keyed by their files' signatures (see the module's docstring)."""
+
+    def __init__(self, store: MemoryStore, *, persist: bool) -> None:
+        self.store = store
+        self.root: Path | None = store.folder()
+        self.encrypted = bool(store.config.ENCRYPTION_ENABLED)
+        self.persist = persist and self.root is not None and not self.encrypted
+        self.path = None if self.root is None else self.root / META_DIR / CACHE_NAME
+        self._key = str(store.default_zone)
+        self.rows: dict[str, tuple[Signature, UserRow]] = {}
+        self.dirty = False
+        self.reread = 0  # rows read from the store by the last ``rows_for``
+
+    @property
+    def watches_files(self) -> bool:
+        return self.root is not None
+
+    def load(self) -> None:
+        """Take the rows the cache file holds; a missing, damaged or foreign file gives none (never an error)."""
+        for _ in self.load_steps():
+            pass
+
+    def load_steps(self, lines: int = 2000) -> Iterator[None]:
+        """``load`` in steps of ``lines`` rows (one JSON line each: no single parse holds the GIL for long)."""
+        if not self.persist or self.path is None or self.rows:
+            return
+        try:
+            data = fileio.read_bytes(self.path)
+            if not data:
+                return
+            body = data.split(b"\n")
+            head = json.loads(body[0])
+            if not (isinstance(head, dict) and head.get("format") == FORMAT and head.get("zone") == self._key):
+                self.dirty = True
+                return
+            rows = {}
+            for start in range(1, len(body), lines):
+                for line in body[start:start + lines]:
+                    if line:
+                        uid, sig, values = json.loads(line)
+                        rows[uid] = (tuple(sig), UserRow(**dict(zip(_FIELDS, values, strict=True))))
+                        if rows[uid][1].user_id != uid:
+                            raise ValueError(uid)
+                yield
+        except (OSError, MemoryStoreError, ValueError, TypeError, KeyError, AttributeError):
+            self.dirty = True  # replaced by the next save
+            return
+        self.rows = rows
+
+    def cached(self, user_id: str) -> UserRow | None:
+        """The user's cached row if their files did not change since it was read, else None."""
+        entry = self.rows.get(user_id)
+        if entry is None:
+            return None
+        return entry[1] if entry[0] == self.signature(user_id) else None
+
+    def save(self) -> None:
+        """Write the cache file if anything changed and writing is allowed; a failure only costs speed."""
+        if not (self.persist and self.dirty and self.path is not None):
+            return
+        root = str(self.root)
+        # A user erased since their row was read leaves no trace here (the erase names no file of ours).
+        lines = [json.dumps({"format": FORMAT, "zone": self._key})]
+        lines += [json.dumps([uid, sig, dataclasses.astuple(row)], separators=(",", ":"))
+                  for uid, (sig, row) in self.rows.items() if os.path.isdir(f"{root}/{folder_for(uid)}")]
+        if _write(self.path, "\n".join(lines) + "\n"):
+            self.dirty = False
+
+    @staticmethod
+    def forget_on_disk(store: MemoryStore, user_id: str) -> None:
+        """Remove ``user_id``'s row from the store's cache file (after erasing the user: nothing of them stays)."""
+        root = store.folder()
+        if root is None:
+            return
+        path = root / META_DIR / CACHE_NAME
+        try:
+            data = fileio.read_bytes(path)
+        except (OSError, MemoryStoreError):
+            data = b"?"
+        if not data:
+            return
+        needle = json.dumps(user_id)
+        try:
+            text = data.decode("utf-8")
+            kept = [line for line in text.split("\n") if not line.startswith(f"[{needle},")]
+        except UnicodeDecodeError:
+            kept = None
+        if kept is None or not _write(path, "\n".join(kept)):
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+    def signature(self, user_id: str) -> Signature:
+        """``(inode, mtime_ns, size)`` of each file feeding the row, zeros for a missing one; () without a folder."""
+        if self.root is None:
+            return ()
+        folder = f"{self.root}/{folder_for(user_id)}/"
+        out: list[int] = []
+        for name in _FED_BY:
+            try:
+                st = os.stat(folder + name)
+            except OSError:
+                out += (0, 0, -1)
+            else:
+                out += (st.st_ino, st.st_mtime_ns, st.st_size)
+        return tuple(out)
+
+    def row(self, user_id: str) -> UserRow:
+        """The user's row: the cached one when their files did not change, else read again."""
+        sig = self.signature(user_id)
+        cached = self.rows.get(user_id)
+        if cached is not None and sig and cached[0] == sig:
+            return cached[1]
+        row = read_row(self.store, user_id)
+        self.reread += 1
+        if sig:
+            self.rows[user_id] = (sig, row)
+            self.dirty = True
+        return row
+
+    def rows_for(self, ids: Iterable[str], batch: int, keep: set[str] | None = None) -> Iterator[list[UserRow]]:
+        """The rows of ``ids`` in batches of ``batch``; users not in ``keep`` (default: ``ids``) are forgotten."""
+        self.reread = 0
+        wanted = list(ids)
+        self.forget(set(wanted) if keep is None else keep)
+        for start in range(0, len(wanted), batch):
+            yield [self.row(uid) for uid in wanted[start:start + batch]]
+
+    def forget(self, keep: set[str]) -> None:
+        """Drop the rows of users not in ``keep`` (erased, renamed)."""
+        for uid in [u for u in self.rows if u not in keep]:
+            del self.rows[uid]
+            self.dirty = True

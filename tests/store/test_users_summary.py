@@ -1,0 +1,129 @@
+"""The users list's summary cache (memgui/store/read/users_summary.py) on real folders and processes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from memgui.store import JsonMemoryStore, MemoryStore, build_config
+from memgui.store.backends.memory import InMemoryStore
+from memgui.store.documents import META_DIR
+from memgui.store.read.users_summary import CACHE_NAME, SummaryCache, UserRow, read_row
+
+
+def _store(path: Path) -> JsonMemoryStore:
+    return JsonMemoryStore(build_config({"DATA_DIR": path, "DEFAULT_TIMEZONE": "UTC"}, environ={}))
+
+
+def _fill(path: Path) -> None:
+    store = _store(path)
+    for uid, name in (("alice", "Alice"), ("bob", "Bob"), ("carol", "Carol")):
+        store.update_user_profile(uid, {"name": name})
+        store.add_message(uid, "user", f"hello from {name}")
+    store.close()
+
+
+def _all_rows(cache: SummaryCache, store: MemoryStore) -> dict[str, UserRow]:
+    return {row.user_id: row for rows in cache.rows_for(store.get_all_users(), 2) for row in rows}
+
+
+def test_only_the_user_another_process_wrote_is_read_again(tmp_path: Path) -> None:
+    _fill(tmp_path / "s")
+    store = _store(tmp_path / "s")
+    first = SummaryCache(store, persist=True)
+    rows = _all_rows(first, store)
+    assert first.reread == 3 and rows["bob"].name == "Bob" and rows["bob"].messages == 1
+    first.save()
+    assert (tmp_path / "s" / META_DIR / CACHE_NAME).is_file()
+    store.close()
+
+    code = ("import sys; from memgui.store import JsonMemoryStore, build_config; "
+            "s = JsonMemoryStore(build_config({'DATA_DIR': sys.argv[1], 'DEFAULT_TIMEZONE': 'UTC'}, environ={})); "
+            "s.add_message('bob', 'user', 'again'); s.update_user_profile('bob', {'name': 'Robert'}); s.close()")
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "s")], check=True)
+
+    store = _store(tmp_path / "s")
+    warm = SummaryCache(store, persist=True)
+    warm.load()
+    rows = _all_rows(warm, store)
+    assert warm.reread == 1  # bob alone
+    assert rows["bob"] == read_row(store, "bob") and rows["bob"].name == "Robert" and rows["bob"].messages == 2
+    assert rows["alice"] == read_row(store, "alice")
+    warm.save()
+    again = SummaryCache(store, persist=True)
+    again.load()
+    assert _all_rows(again, store)["bob"].name == "Robert" and again.reread == 0  # the file holds the new row
+    store.close()
+
+
+def test_a_damaged_cache_file_is_ignored_and_rebuilt(tmp_path: Path) -> None:
+    _fill(tmp_path / "s")
+    store = _store(tmp_path / "s")
+    path = tmp_path / "s" / META_DIR / CACHE_NAME
+    for garbage in (b"\x00\xffnot json", b'{"format":1,"zone":"UTC"}\n["alice",[1,2],[3]]\n', b"[]"):
+        path.write_bytes(garbage)
+        cache = SummaryCache(store, persist=True)
+        cache.load()
+        assert cache.rows == {}
+        rows = _all_rows(cache, store)
+        assert cache.reread == 3 and rows["carol"].name == "Carol"
+        cache.save()
+        rebuilt = SummaryCache(store, persist=True)
+        rebuilt.load()
+        assert set(rebuilt.rows) == {"alice", "bob", "carol"}
+    store.close()
+
+
+def test_read_only_and_encrypted_stores_write_no_cache_file(tmp_path: Path) -> None:
+    _fill(tmp_path / "s")
+    store = _store(tmp_path / "s")
+    cache = SummaryCache(store, persist=False)  # a read-only window
+    _all_rows(cache, store)
+    cache.save()
+    assert not (tmp_path / "s" / META_DIR / CACHE_NAME).exists()
+    store.close()
+    secret = JsonMemoryStore(build_config({"DATA_DIR": tmp_path / "e", "DEFAULT_TIMEZONE": "UTC",
+                                           "ENCRYPTION_ENABLED": True, "ENCRYPTION_KEY": "a long passphrase"},
+                                          environ={}))
+    secret.update_user_profile("dora", {"name": "Dora the secret"})
+    cache = SummaryCache(secret, persist=True)
+    assert _all_rows(cache, secret)["dora"].name == "Dora the secret"
+    cache.save()
+    assert not (tmp_path / "e" / META_DIR / CACHE_NAME).exists()
+    assert not any(b"Dora the secret" in p.read_bytes() for p in (tmp_path / "e").rglob("*") if p.is_file())
+    secret.close()
+
+
+def test_erasing_a_user_removes_their_row_from_the_cache_file(tmp_path: Path) -> None:
+    _fill(tmp_path / "s")
+    store = _store(tmp_path / "s")
+    cache = SummaryCache(store, persist=True)
+    _all_rows(cache, store)
+    cache.save()
+    store.erase_user("bob")
+    SummaryCache.forget_on_disk(store, "bob")
+    assert b"Bob" not in (tmp_path / "s" / META_DIR / CACHE_NAME).read_bytes()
+    cache.save()  # a stale in-memory row of an erased user is not written back either
+    cache.dirty = True
+    cache.save()
+    assert b"Bob" not in (tmp_path / "s" / META_DIR / CACHE_NAME).read_bytes()
+    store.close()
+
+
+def test_a_store_without_a_folder_is_read_each_time() -> None:
+    store = InMemoryStore(build_config({"DEFAULT_TIMEZONE": "UTC", "STORAGE_BACKEND": "memory"}, environ={}))
+    store.update_user_profile("eve", {"name": "Eve"})
+    cache = SummaryCache(store, persist=True)
+    assert _all_rows(cache, store)["eve"].name == "Eve"
+    store.update_user_profile("eve", {"name": "Eve B"})
+    assert _all_rows(cache, store)["eve"].name == "Eve B" and cache.reread == 1
+
+
+def test_the_current_streak_follows_the_day_it_is_asked_on() -> None:
+    row = UserRow("u", run_start="2026-03-01", run_end="2026-03-05", longest=9)
+    at = datetime(2026, 3, 6, 12, tzinfo=timezone.utc)
+    assert row.current_streak(at, timezone.utc) == 5  # continued by yesterday
+    assert row.current_streak(at + timedelta(days=1), timezone.utc) == 0  # a day was missed
+    assert UserRow("v").current_streak(at, timezone.utc) == 0
