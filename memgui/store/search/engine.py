@@ -3,8 +3,9 @@
 Tables: ``meta`` (schema and folding versions, the store it indexes), ``sources`` (per user: the signature of
 what was indexed), ``docs`` (one row per entry: user, kind, ref, timestamp, role, field and the original text),
 and ``fts``, a contentless FTS5 table of the folded text keyed by ``docs.id``. The trigram tokenizer matches any
-substring of three characters or more, whatever the script (Japanese has no spaces between words); a query
-whose every term is shorter scans ``docs`` instead. A file that cannot be read as this schema is deleted and
+substring of three characters or more, whatever the script (Japanese has no spaces between words); the table
+keeps no positions (``detail=none``), so a query asks for every trigram of its terms and each candidate is
+checked exactly afterwards. A query whose every term is shorter than three characters scans ``docs`` instead. A file that cannot be read as this schema is deleted and
 made again: the index is derived data, never trusted over the store.
 """
 
@@ -19,7 +20,7 @@ from pathlib import Path
 from memgui.store.search.sources import Entry
 from memgui.store.search.text import Query, fold
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 FOLD_VERSION = "1"
 MIN_TRIGRAM = 3
 _SCHEMA = """
@@ -28,9 +29,19 @@ CREATE TABLE sources(user TEXT PRIMARY KEY, signature TEXT);
 CREATE TABLE docs(id INTEGER PRIMARY KEY, user TEXT NOT NULL, kind TEXT NOT NULL, ref TEXT NOT NULL,
                   ts TEXT NOT NULL, role TEXT NOT NULL, field TEXT NOT NULL, text TEXT NOT NULL);
 CREATE INDEX docs_user ON docs(user, kind, ref);
-CREATE VIRTUAL TABLE fts USING fts5(body, content='', tokenize='trigram', columnsize=0);
+CREATE VIRTUAL TABLE fts USING fts5(body, content='', tokenize='trigram', columnsize=0, detail=none);
 """
 Row = tuple[int, str, str, str, str, str, str, str]  # id, user, kind, ref, ts, role, field, text
+
+
+def trigrams(terms: list[str]) -> list[str]:
+    """The distinct three-character pieces of ``terms``: the index keeps no positions (``detail=none``, a
+    third of the size), so a term is looked up as all of its trigrams and each candidate checked after."""
+    seen: dict[str, None] = {}
+    for term in terms:
+        for i in range(len(term) - MIN_TRIGRAM + 1):
+            seen.setdefault(term[i: i + MIN_TRIGRAM])
+    return list(seen)
 
 
 class DamagedIndex(Exception):
@@ -200,13 +211,16 @@ class Engine:
         long_terms = [t.text for t in query.terms if len(t.text) >= MIN_TRIGRAM]
         cols = "d.id, d.user, d.kind, d.ref, d.ts, d.role, d.field, d.text"
         if long_terms:
-            match = " AND ".join('"' + t.replace('"', '""') + '"' for t in long_terms)
+            match = " AND ".join('"' + g.replace('"', '""') + '"' for g in trigrams(long_terms))
             sql = (f"SELECT {cols} FROM fts JOIN docs d ON d.id = fts.rowid WHERE fts MATCH ?{where} "
                    "ORDER BY fts.rowid DESC")
             args: list[object] = [match, *params]
         else:
             terms = [t.text for t in query.terms]
-            sql = (f"SELECT {cols} FROM docs d WHERE "
+            # Folded ASCII is ASCII: a term with other characters can only be in a text that has some, which
+            # SQLite tells at C speed (more bytes than characters) before Python folds the text.
+            wide = " AND length(CAST(d.text AS BLOB)) != length(d.text)" if not all(map(str.isascii, terms)) else ""
+            sql = (f"SELECT {cols} FROM docs d WHERE 1{wide} AND "
                    + " AND ".join("instr(memgui_fold(d.text), ?) > 0" for _ in terms)
                    + f"{where} ORDER BY d.id DESC")
             args = [*terms, *params]
