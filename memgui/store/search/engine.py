@@ -5,7 +5,8 @@ what was indexed), ``docs`` (one row per entry: user, kind, ref, timestamp, role
 and ``fts``, a contentless FTS5 table of the folded text keyed by ``docs.id``. The trigram tokenizer matches any
 substring of three characters or more, whatever the script (Japanese has no spaces between words); the table
 keeps no positions (``detail=none``), so a query asks for every trigram of its terms and each candidate is
-checked exactly afterwards. A query whose every term is shorter than three characters scans ``docs`` instead. A file that cannot be read as this schema is deleted and
+checked exactly afterwards. A query whose every term is shorter than three characters scans ``docs`` instead
+(only its non-ASCII texts for a non-ASCII term: 東京). A file that cannot be read as this schema is deleted and
 made again: the index is derived data, never trusted over the store.
 """
 
@@ -20,15 +21,17 @@ from pathlib import Path
 from memgui.store.search.sources import Entry
 from memgui.store.search.text import Query, fold
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 FOLD_VERSION = "1"
 MIN_TRIGRAM = 3
 _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE sources(user TEXT PRIMARY KEY, signature TEXT);
 CREATE TABLE docs(id INTEGER PRIMARY KEY, user TEXT NOT NULL, kind TEXT NOT NULL, ref TEXT NOT NULL,
-                  ts TEXT NOT NULL, role TEXT NOT NULL, field TEXT NOT NULL, text TEXT NOT NULL);
+                  ts TEXT NOT NULL, role TEXT NOT NULL, field TEXT NOT NULL, text TEXT NOT NULL,
+                  wide INTEGER NOT NULL);
 CREATE INDEX docs_user ON docs(user, kind, ref);
+CREATE INDEX docs_wide ON docs(id) WHERE wide = 1;
 CREATE VIRTUAL TABLE fts USING fts5(body, content='', tokenize='trigram', columnsize=0, detail=none);
 """
 Row = tuple[int, str, str, str, str, str, str, str]  # id, user, kind, ref, ts, role, field, text
@@ -199,9 +202,10 @@ class Engine:
 
     def _insert(self, user: str, entries: Iterable[Entry]) -> None:
         start = self.conn.execute("SELECT coalesce(max(id), 0) FROM docs").fetchone()[0] + 1
-        rows = [(start + i, user, e.kind, e.ref, e.ts, e.role, e.field, e.text) for i, e in enumerate(entries)]
+        rows = [(start + i, user, e.kind, e.ref, e.ts, e.role, e.field, e.text, int(not e.text.isascii()))
+                for i, e in enumerate(entries)]
         if rows:
-            self.conn.executemany("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            self.conn.executemany("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             self.conn.executemany("INSERT INTO fts(rowid, body) VALUES (?, ?)", ((r[0], fold(r[7])) for r in rows))
 
     # -- reading -------------------------------------------------------------------------------------
@@ -217,9 +221,9 @@ class Engine:
             args: list[object] = [match, *params]
         else:
             terms = [t.text for t in query.terms]
-            # Folded ASCII is ASCII: a term with other characters can only be in a text that has some, which
-            # SQLite tells at C speed (more bytes than characters) before Python folds the text.
-            wide = " AND length(CAST(d.text AS BLOB)) != length(d.text)" if not all(map(str.isascii, terms)) else ""
+            # Folded ASCII is ASCII: a term with other characters can only be in a text that has some
+            # (``wide``, indexed), so only those are folded and looked at.
+            wide = " AND d.wide = 1" if not all(map(str.isascii, terms)) else ""
             sql = (f"SELECT {cols} FROM docs d WHERE 1{wide} AND "
                    + " AND ".join("instr(memgui_fold(d.text), ?) > 0" for _ in terms)
                    + f"{where} ORDER BY d.id DESC")

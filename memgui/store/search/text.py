@@ -50,6 +50,11 @@ def fold_with_map(text: str) -> tuple[str, list[int]]:
                 space = True
             continue
         folded = _fold_char(ch)
+        if folded in _KEEP_MARKS and out:  # a separate voicing mark (half-width ﾞ) joins its letter
+            joined = unicodedata.normalize("NFC", out[-1] + folded)
+            if len(joined) == 1:
+                out[-1] = joined
+                continue
         if folded:
             space = False
             out.extend(folded)
@@ -112,7 +117,9 @@ def parse_query(text: str) -> Query:
             if folded:
                 terms.append(Term(folded, phrase=True))
             continue
-        prefix = word.endswith("*") and len(word.rstrip("*")) > 0
+        if not word.strip("*"):
+            continue
+        prefix = word.endswith("*")
         folded = fold(word.rstrip("*") if prefix else word)
         if folded:
             terms.append(Term(folded, prefix=prefix))
