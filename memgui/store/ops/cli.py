@@ -9,10 +9,14 @@
     memgui-store copy SRC DST             copy a whole store: each a folder or a postgresql:// URL / conninfo
                                           (SRC_ENCRYPTION_KEY / DST_ENCRYPTION_KEY for encrypted folders;
                                           --decrypt to copy an encrypted folder into a database)
+    memgui-store search DATA_DIR QUERY    store-wide search: one hit a line, tab-separated (user, kind, id,
+                                          time, role or field, snippet); --kind, --user, --role, --since,
+                                          --until, --limit; DATA_DIR may be a database address too
 
 Passphrases come from the ENCRYPTION_KEY (current) and NEW_ENCRYPTION_KEY environment variables, or from
 a prompt on a terminal: never from the command line, where other users of the machine could read them.
-Exit status: 0 done and healthy, 1 problems found or left, 2 the command could not run.
+Exit status: 0 done and healthy (search: something found), 1 problems found or left (search: no hit),
+2 the command could not run.
 """
 
 from __future__ import annotations
@@ -22,10 +26,13 @@ import getpass
 import os
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 from memgui.store import keyring
+from memgui.store.documents import ROLES
 from memgui.store.errors import MemoryStoreError
+from memgui.store.search.sources import KINDS
 
 
 def _secret(variable: str, prompt: str, *, confirm: bool = False, required: bool = True) -> str | None:
@@ -132,6 +139,51 @@ def _copy(src: str, dst: str, allow_decrypt: bool) -> int:
     return 0
 
 
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _search(args: argparse.Namespace) -> int:
+    from memgui.store.ops.copy import is_database, open_store
+    from memgui.store.search import Filters, SearchIndex
+
+
+    location = str(args.data_dir)
+    passphrase = None
+    if not is_database(location):
+        if not Path(location).is_dir():
+            raise MemoryStoreError(f"{location} is not a folder")
+        if _is_encrypted(Path(location)):
+            passphrase = _secret("ENCRYPTION_KEY", "Passphrase of the store")
+    with open_store(location, passphrase) as store:
+        index = SearchIndex(store, read_only=args.read_only, plaintext_ok=args.plaintext_index)
+        try:
+            def progress(done: int, total: int) -> None:
+                if total >= 50 and done % 50 == 0:
+                    print(f"indexing: {done:,} of {total:,} users", file=sys.stderr)
+
+            report = index.sync(progress)
+            if report.rebuilt:
+                print(f"the search index at {index.where()} was damaged: made again", file=sys.stderr)
+            if report.reindexed:
+                print(f"indexed {report.reindexed:,} of {report.users:,} users ({report.changed:,} entries) in "
+                      f"{report.seconds:.1f} s; index {index.size() / 1e6:.1f} MB at {index.where()}",
+                      file=sys.stderr)
+            filters = Filters(frozenset(args.kind or ()), args.user or "", args.role or "", args.since, args.until)
+            found = 0
+            for batch in index.search(args.query, filters, args.limit):
+                for hit in batch:
+                    print("\t".join((hit.user, hit.kind, hit.ref, hit.ts, hit.role or hit.field, hit.snippet)))
+                found += len(batch)
+        finally:
+            index.close()
+    print(f"{found:,} hit{'s' if found != 1 else ''}", file=sys.stderr)
+    return 0 if found else 1
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="memgui-store", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -151,6 +203,19 @@ def _parser() -> argparse.ArgumentParser:
     copy.add_argument("src")
     copy.add_argument("dst")
     copy.add_argument("--decrypt", action="store_true", help="allow an encrypted folder into a plain database")
+    search = commands.add_parser("search", help="search every user's messages, facts, memories and profile")
+    search.add_argument("data_dir", help="a store folder, or a postgresql:// URL / conninfo")
+    search.add_argument("query", help='words (all must occur), "a phrase", prefix*')
+    search.add_argument("--kind", action="append", choices=KINDS, help="only this kind (repeatable)")
+    search.add_argument("--user", help="only this user")
+    search.add_argument("--role", choices=ROLES, help="only messages of this role")
+    search.add_argument("--since", type=_date, help="from this day (YYYY-MM-DD)")
+    search.add_argument("--until", type=_date, help="up to this day, included")
+    search.add_argument("--limit", type=int, default=100, help="at most this many hits (100)")
+    search.add_argument("--read-only", action="store_true", help="write nothing in the store's folder "
+                        "(the index goes to the user's cache folder)")
+    search.add_argument("--plaintext-index", action="store_true", help="for an encrypted store: keep the index "
+                        "on disk anyway (it holds the text unencrypted)")
     return parser
 
 
@@ -159,6 +224,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "copy":
             return _copy(args.src, args.dst, args.decrypt)
+        if args.command == "search":
+            return _search(args)
         root: Path = args.data_dir
         if not root.is_dir():
             raise MemoryStoreError(f"{root} is not a folder")
