@@ -10,17 +10,31 @@ plus what is staged; a rule that writes the history replaces every row.
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import psycopg
 
 from memgui.store.backend import GlobalTxn, UserTxn
 from memgui.store.backends.postgres import rows as pgrows
 from memgui.store.codec import dump_json
+from memgui.store.config import StoreConfig
 from memgui.store.documents import Doc, DocKind, LogKind, normalize_message
 
-if TYPE_CHECKING:
-    from memgui.store.backends.postgres.store import PostgresMemoryStore
+
+class PgHost(Protocol):
+    """What a transaction reads through its store (``PostgresMemoryStore``; named here, not imported, so
+    the store and its transactions do not import each other)."""
+
+    config: StoreConfig
+
+    def _fetch_doc(self, conn: psycopg.Connection, user_id: str, kind: DocKind) -> Doc | None: ...
+
+    def _fetch_log(self, conn: psycopg.Connection, user_id: str, log: LogKind) -> list[Doc]: ...
+
+    def _fetch_history(self, conn: psycopg.Connection,
+                       user_id: str) -> tuple[Doc | None, list[tuple[int, Doc]]]: ...
+
+    def _count_message(self, metrics: Doc, message: Doc, day: date) -> Doc: ...
 
 _UPSERT_DOC = ("INSERT INTO memgui.documents (user_id, kind, body) VALUES (%s, %s, %s) "
                "ON CONFLICT (user_id, kind) DO UPDATE SET body = EXCLUDED.body")
@@ -30,7 +44,7 @@ class PgUserTxn(UserTxn):
     """Staged changes of one user; ``count`` and ``irregular``: the user's message rows and how many of them
     are not plain, as the transaction's first query found them."""
 
-    def __init__(self, store: PostgresMemoryStore, conn: psycopg.Connection, user_id: str, exists: bool,
+    def __init__(self, store: PgHost, conn: psycopg.Connection, user_id: str, exists: bool,
                  count: int = 0, irregular: int = 0) -> None:
         super().__init__(user_id, exists)
         self.store, self.conn = store, conn
