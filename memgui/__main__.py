@@ -32,6 +32,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--select", metavar="USER_ID", help="the user shown first")
     parser.add_argument("--tab", metavar="NAME",
                         help="the tab shown first: conversation, facts, memories, profile, global, metrics")
+    parser.add_argument("--search", metavar="QUERY", help="open the store-wide search on QUERY (with --screenshot: "
+                                                          "the first result opened)")
     parser.add_argument("--size", metavar="WxH", default=None, help="window size, e.g. 1280x800 (screenshots)")
     return parser.parse_args(argv)
 
@@ -86,6 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         width, _, height = args.size.partition("x")
         window.resize(int(width), int(height))
     window.show()
+    if args.search and not args.screenshot:
+        window.loaded.connect(lambda: window.search_for(args.search), Qt.ConnectionType.SingleShotConnection)
     settle_garbage_collector()
     status = 0
     if args.screenshot:
@@ -111,7 +115,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             status = 1
             window.close()
 
-        window.loaded.connect(shoot)
+        def search_then_shoot() -> None:
+            def opened() -> None:
+                window.search_pane.select_row(0)
+                window.conversation_model.loading.connect(maybe_shoot)
+                maybe_shoot()
+
+            def maybe_shoot() -> None:
+                if not window.conversation_model.is_loading:
+                    window.conversation_model.loading.disconnect(maybe_shoot)
+                    shoot()
+
+            window.search.finished.connect(opened, Qt.ConnectionType.SingleShotConnection)
+            window.search_for(args.search)
+
+        window.loaded.connect(search_then_shoot if args.search else shoot)
         QTimer.singleShot(SCREENSHOT_TIMEOUT_MS, window, too_slow)
     app.exec()
     store.close()

@@ -29,7 +29,7 @@ def _png_size(path: Path) -> tuple[int, int]:
 def test_help(tmp_path: Path) -> None:
     result = _run("--help", cwd=tmp_path)
     assert result.returncode == 0
-    for option in ("--demo", "--read-only", "--screenshot", "--select", "--tab", "DATA_DIR"):
+    for option in ("--demo", "--read-only", "--screenshot", "--select", "--tab", "--search", "DATA_DIR"):
         assert option in result.stdout
 
 
@@ -41,6 +41,18 @@ def test_screenshot_of_the_loaded_window(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert _png_size(shot) == (1100, 700)
     assert shot.stat().st_size > 20_000  # a drawn window, not a blank image
+
+
+def test_screenshot_of_a_search(tmp_path: Path) -> None:
+    """``--search`` opens the search pane on a query; the screenshot waits for its results and the first
+    one opened, and the index was built in the store's bookkeeping folder."""
+    generate(tmp_path / "store", users=6, seed=2).close()
+    shot = tmp_path / "search.png"
+    result = _run(str(tmp_path / "store"), "--search", "garden", "--screenshot", str(shot), "--size", "1366x768",
+                  cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert _png_size(shot) == (1366, 768)
+    assert (tmp_path / "store" / ".memgui" / "search.sqlite3").is_file()
 
 
 def test_demo_screenshot(tmp_path: Path) -> None:

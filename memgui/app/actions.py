@@ -117,7 +117,9 @@ class WindowActions(QObject):
 
         view_menu = self.view_menu = w.menuBar().addMenu("&View")
         view_menu.addAction(self._action("&Filter users", self.panes.users.focus_filter, QKeySequence.StandardKey.Find))
-        view_menu.addAction(self._action("Find in &conversation", self.session.commands.focus_find, "Ctrl+Shift+F"))
+        view_menu.addAction(self._action("&Search the whole store…", self.session.commands.focus_search,
+                                         "Ctrl+Shift+F", tip="Every user's messages, facts, memories and profile"))
+        view_menu.addAction(self._action("Find in &conversation", self.session.commands.focus_find, "Ctrl+Alt+F"))
 
     def _connect(self) -> None:
         stack = self.editor.stack

@@ -42,6 +42,7 @@ class LiveRefresh(QObject):
     """The window's side of the watcher. ``reloads`` counts the reads asked for, by kind ("users",
     "summary", "details", "conversation", "global", "charts"): the figure that shows a storm."""
 
+    storeChanged = Signal()  # something changed in the store (any user, the list, the global context)
     _relist = Signal(int, object)  # generation, ids known: queued to the store worker
     _load_summary = Signal(int, str)
     _load_user = Signal(int, str)
@@ -130,6 +131,7 @@ class LiveRefresh(QObject):
     # -- what the watcher says ---------------------------------------------------------------------------
     @Slot()
     def _on_users_changed(self) -> None:
+        self.storeChanged.emit()
         self._overview_changed()
         if not self.session.users_done:  # the list being read may or may not hold the change: relist once it is done
             self._users_wanted = True
@@ -139,6 +141,7 @@ class LiveRefresh(QObject):
 
     @Slot(str)
     def _on_user_changed(self, user_id: str) -> None:
+        self.storeChanged.emit()
         if self.session.users_done:
             self._reload_summary(user_id)
         else:  # its row may be on its way with older data: read it again after the list
@@ -155,6 +158,7 @@ class LiveRefresh(QObject):
 
     @Slot()
     def _on_global_changed(self) -> None:
+        self.storeChanged.emit()
         self.reloads["global"] += 1
         self._load_global.emit(self.session.generation)
 

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from memgui.app.actions import WindowActions
 from memgui.app.live_refresh import LiveRefresh
+from memgui.app.search import StoreSearch
 from memgui.app.session import Models, Panes, WindowSession
 from memgui.models.conversation_model import ConversationModel
 from memgui.models.conversation_worker import ConversationWorker
@@ -29,6 +30,7 @@ from memgui.models.facts_model import FactsModel
 from memgui.models.jobs import WorkerThread
 from memgui.models.json_tree_model import GlobalContextModel, ProfileModel
 from memgui.models.memories_model import MemoriesModel
+from memgui.models.search_model import SearchResultsModel
 from memgui.models.store_worker import StoreWorker, UserDetails
 from memgui.models.users_model import UsersModel, UserSummary
 from memgui.store import MemoryStore, MemoryStoreError
@@ -43,6 +45,7 @@ from memgui.views.memories_view import MemoriesPane
 from memgui.views.metrics_view import MetricsView
 from memgui.views.overview_view import OverviewView
 from memgui.views.profile_view import ProfilePane
+from memgui.views.search_view import SearchPane
 from memgui.views.user_header import UserHeader
 from memgui.views.users_view import UsersPane
 from memgui.views.window_state import WindowState
@@ -92,11 +95,14 @@ class MainWindow(QMainWindow):
         self.memories_model = MemoriesModel(self)
         self.profile_model = ProfileModel(self)
         self.global_model = GlobalContextModel(self)
+        self.search_model = SearchResultsModel(self)
         self._build()
         self._connect()
         self.live = LiveRefresh(self.session, self.window_actions.editor)  # follows changes on disk
         self.window_actions.view_menu.addAction(self.live.refresh_action)
         self.live.start(store)
+        self.search = StoreSearch(self.session, self.search_pane, self.search_model)
+        self.live.storeChanged.connect(self.search.store_changed)
         if tab:
             self.show_tab(tab)
         self.state.restore(self)
@@ -114,6 +120,13 @@ class MainWindow(QMainWindow):
     def _build(self) -> None:
         self.users_pane = UsersPane(self.users_model, self)
         self.users_pane.setMinimumWidth(300)
+        self.search_pane = SearchPane(self.search_model, self)
+        self.side_tabs = QTabWidget(self)  # the users list, or the store-wide search over it
+        self.side_tabs.setObjectName("sideTabs")
+        self.side_tabs.setDocumentMode(True)
+        self.side_tabs.addTab(self.users_pane, "Users")
+        self.side_tabs.addTab(self.search_pane, "Search")
+        self.side_tabs.setTabToolTip(1, "Search every user's messages, facts, memories and profile (Ctrl+Shift+F)")
         self.header = UserHeader(self)
         self.conversation_pane = ConversationPane(self.conversation_model, self)
         self.facts_pane = FactsPane(self.facts_model, self)
@@ -151,7 +164,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.tabs, 1)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("mainSplitter")
-        self.splitter.addWidget(self.users_pane)
+        self.splitter.addWidget(self.side_tabs)
         self.splitter.addWidget(right)
         self.splitter.setStretchFactor(0, 2)
         self.splitter.setStretchFactor(1, 3)
@@ -391,6 +404,18 @@ class MainWindow(QMainWindow):
         self.conversation_pane.find_edit.setFocus()
 
     @Slot()
+    def focus_search(self) -> None:
+        """View > Search the whole store (Ctrl+Shift+F)."""
+        self.side_tabs.setCurrentWidget(self.search_pane)
+        self.search_pane.focus()
+
+    def search_for(self, text: str) -> None:
+        """Show the search pane asking ``text`` (``memgui --search``)."""
+        self.side_tabs.setCurrentWidget(self.search_pane)
+        self.search_pane.field.setText(text)
+        self.search_pane.request()
+
+    @Slot()
     def choose_folder(self) -> None:
         start = self.store.folder()
         folder = Dialogs.open_folder(self, "Open a memory store folder", str(start) if start else "")
@@ -425,6 +450,7 @@ class MainWindow(QMainWindow):
         self.session.store = store
         self.window_actions.set_store(store)
         self.live.start(store)  # before the first read of the new store
+        self.search.set_store(store)
         self._set_store.emit(store)  # queued: each worker switches in its own thread, before the next request
         self.metrics_view.store = store
         self.overview_view.store = store
@@ -455,6 +481,7 @@ class MainWindow(QMainWindow):
         """Stop the workers (idempotent); the window stays on screen."""
         self.conversation_model.set_user(None)
         self.live.stop()
+        self.search.stop()
         self.store_thread.stop()
         self.conversation_thread.stop()
         self.window_actions.transfer.stop()

@@ -95,6 +95,7 @@ class ConversationPane(QWidget):
         self._find_token = -1
         self._jump_token = -1
         self._message_token = -1
+        self._mark = ""  # a search result's match, highlighted in the reading pane
         self.find_edit = QLineEdit(self)
         self.find_edit.setObjectName("conversationFind")
         self.find_edit.setPlaceholderText("Find in conversation…")
@@ -201,8 +202,10 @@ class ConversationPane(QWidget):
         if self.model.rowCount():
             self._jump_token = self.model.jump_to(date(qdate.year(), qdate.month(), qdate.day()))
 
-    def show_message(self, message_id: str) -> None:
-        """Scroll to and select the message ``message_id`` (found by the worker, the archive included)."""
+    def show_message(self, message_id: str, mark: str = "") -> None:
+        """Scroll to and select the message ``message_id`` (found by the worker, the archive included);
+        ``mark``: text to highlight in the reading pane (a search result's match), besides the find field's."""
+        self._mark = mark
         self._message_token = self.model.find_message(message_id)
         self.status.emit("Looking for the message…")
 
@@ -240,13 +243,12 @@ class ConversationPane(QWidget):
         self._highlight(len(head) + 2)
 
     def _highlight(self, offset: int) -> None:
-        needle = self.find_edit.text()
         selections = []
-        if needle:
-            doc = self.reader.document()
+        doc = self.reader.document()
+        fmt = QTextCharFormat()
+        fmt.setBackground(QColor("#fde68a"))
+        for needle in dict.fromkeys(n for n in (self.find_edit.text(), self._mark) if n):
             cursor = doc.find(needle, offset)
-            fmt = QTextCharFormat()
-            fmt.setBackground(QColor("#fde68a"))
             while not cursor.isNull():
                 sel = QTextEdit.ExtraSelection()
                 sel.cursor = cursor

@@ -18,7 +18,7 @@ import hashlib
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -139,13 +139,26 @@ class SearchIndex:
     # -- keeping up to date ---------------------------------------------------------------------------
     def sync(self, progress: Progress | None = None, cancelled: Callable[[], bool] = lambda: False) -> SyncReport:
         """Bring the index up to date with the store; a damaged index is thrown away and made again."""
+        steps = self.syncing(cancelled)
+        while True:
+            try:
+                done, total = next(steps)
+            except StopIteration as stop:
+                report: SyncReport = stop.value
+                return report
+            if progress:
+                progress(done, total)
+
+    def syncing(self, cancelled: Callable[[], bool] = lambda: False) -> Generator[tuple[int, int], None, SyncReport]:
+        """``sync`` one user at a time, for a caller that keeps its own loop going (the window's worker): yields
+        (users done, users to do) before each user and once at the end, and returns the ``SyncReport``."""
         started = time.perf_counter()
         self.engine.check_file()
         try:
-            users, reindexed, changed = self._sync(progress, cancelled)
+            users, reindexed, changed = yield from self._sync(cancelled)
         except sqlite3.DatabaseError:
             self.engine.reset(damaged=True)
-            users, reindexed, changed = self._sync(progress, cancelled)
+            users, reindexed, changed = yield from self._sync(cancelled)
         rebuilt, self.engine.rebuilt = self.engine.rebuilt, False
         return SyncReport(users, reindexed, changed, time.perf_counter() - started, rebuilt)
 
@@ -178,7 +191,7 @@ class SearchIndex:
         listed = set(self.store.get_all_users()) | {GLOBAL_USER}
         return {u: None for u in listed}, set(indexed) - listed
 
-    def _sync(self, progress: Progress | None, cancelled: Callable[[], bool]) -> tuple[int, int, int]:
+    def _sync(self, cancelled: Callable[[], bool]) -> Generator[tuple[int, int], None, tuple[int, int, int]]:
         indexed = self.engine.signatures()
         current, gone = self._to_check(indexed)
         for user in gone:
@@ -188,16 +201,14 @@ class SearchIndex:
         for done, user in enumerate(todo):
             if cancelled():
                 break
-            if progress:
-                progress(done, len(todo))
+            yield done, len(todo)
             try:
                 entries = global_entries(self.store) if user == GLOBAL_USER else user_entries(self.store, user)
             except MemoryStoreError:
                 entries = []  # a damaged user: what can be read is nothing; the window reports the damage
                 current[user] = None  # read again next time
             changed += self.engine.replace_user(user, entries, current[user])
-        if progress:
-            progress(len(todo), len(todo))
+        yield len(todo), len(todo)
         return len(current), len(todo), changed
 
     # -- asking ---------------------------------------------------------------------------------------
