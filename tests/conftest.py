@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,8 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_QUICK_BACKEND", "software")
+# Caches a test may write (the search index of a read-only folder or a database) stay out of the user's home.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="memgui-test-cache-")
 
 from memgui.store import JsonMemoryStore, build_config, keyring
 

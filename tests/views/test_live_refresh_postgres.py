@@ -77,6 +77,24 @@ def own_server() -> Iterator[PgServer]:
     server.destroy()
 
 
+def test_search_on_a_database_follows_other_writers(qtbot: QtBot, conninfo: str, tmp_path: Any) -> None:
+    """The search pane on PostgreSQL: its index (a cache file, never in the database) is built from the store's
+    API, and another process's writes, told by the change feed, bring the shown results up to date."""
+    window = open_window(qtbot, conninfo, tmp_path)
+    with qtbot.waitSignal(window.search.finished, timeout=WAIT_MS):
+        window.search_for("hello")
+    model = window.search_model
+
+    def users() -> set[str]:
+        return {h.user for h in (model.hit(r) for r in range(model.rowCount())) if h is not None}
+
+    assert users() == {"alice", "bob"}
+    write_elsewhere(conninfo, "store.add_message('carol', 'user', 'hello from carol')")
+    qtbot.waitUntil(lambda: users() == {"alice", "bob", "carol"}, timeout=WAIT_MS)
+    window.search_pane.select_row(model.rowCount() - 1)
+    assert window.users_pane.current_user() == model.hit(model.rowCount() - 1).user  # type: ignore[union-attr]
+
+
 def test_the_window_reconnects_after_a_server_restart(qtbot: QtBot, own_server: PgServer, tmp_path: Any) -> None:
     conninfo = own_server.new_database()
     seed = pg_store(conninfo)
