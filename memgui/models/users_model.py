@@ -48,6 +48,10 @@ class UsersModel(QStandardItemModel):
         super().__init__(0, len(HEADERS), parent)
         self.setHorizontalHeaderLabels(list(HEADERS))
         self._items: dict[str, QStandardItem] = {}  # user id -> its id-column item
+        # The model's C++ side deletes its items with it; Python wrappers still held here would then point at
+        # freed memory, and shiboken hands such a stale wrapper out for a new QObject built at the same address
+        # (pyqtgraph walking children() then met a "QStandardItem"). Drop them the moment the model goes.
+        self.destroyed.connect(self._items.clear)
         self._damaged: set[str] = set()  # users whose summary has an error (counted on every row insert)
         self._warning = QIcon(str(ICONS / "warning.svg"))
         self._prototypes = [QStandardItem() for _ in HEADERS]
