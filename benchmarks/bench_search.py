@@ -105,6 +105,7 @@ def _window(root: Path, tmp: Path) -> None:
     from PySide6.QtWidgets import QApplication
     from stall import StallMeter
 
+    from memgui.__main__ import settle_garbage_collector
     from memgui.app import MainWindow
 
     for leftover in (root / ".memgui").glob("search.sqlite3*"):
@@ -114,6 +115,7 @@ def _window(root: Path, tmp: Path) -> None:
     store = JsonMemoryStore(build_config({"DATA_DIR": root, "DEFAULT_TIMEZONE": "UTC"}, environ={}))
     window = MainWindow(store, settings=settings)
     window.show()
+    settle_garbage_collector()  # as memgui's main does after start-up
     _wait(app, window.is_loaded)
     meter = StallMeter()
     print("in the window (target: no event-loop stall over 100 ms)")
@@ -201,6 +203,7 @@ def main() -> int:
         index.close()
         store.close()
         if not args.no_window:
+            texts.clear()  # the reference's million strings: the window's process does not hold them
             _window(root, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

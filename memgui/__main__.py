@@ -55,11 +55,20 @@ def open_store(args: argparse.Namespace, last_folder: str | None) -> MemoryStore
 
 
 def settle_garbage_collector() -> None:
-    """Move everything alive after start-up (modules, Qt wrappers: most objects of the process) out of the
-    collector's sight. A full collection scans every tracked object while holding the GIL; measured here,
-    one took 150 ms, a visible stall of the window (benchmarks/bench_gui.py)."""
+    """Keep the cyclic garbage collector from stalling the window.
+
+    Everything alive after start-up (modules, Qt wrappers: most objects of the process) is moved out of the
+    collector's sight (``gc.freeze``): a full collection scans every tracked object while holding the GIL, and
+    one took 150 ms, a visible stall (benchmarks/bench_gui.py). Then the thresholds are raised (young collections
+    every 50,000 allocations instead of 700, full ones far more rarely): the workers reading the store allocate
+    millions of short-lived objects, freed by reference counting, which with the default thresholds made a full
+    collection of the documents cached meanwhile every few hundred thousand allocations — up to 124 ms each
+    while a search index was built (benchmarks/bench_search.py: longest stall 137 ms before, 30 ms after).
+    Cycles are rare here (reference counting frees the rest); they are collected later, not never.
+    """
     gc.collect()
     gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -184,6 +184,20 @@ def test_hostile_text_is_shown_as_plain_text(
     window.search_pane.view.grab()  # the delegate paints both (plain text layout, no rich text)
 
 
+def test_any_script_matches_without_case_or_accents(
+        qtbot: QtBot, make_window: Callable[..., MainWindow], store: JsonMemoryStore) -> None:
+    store.add_message("kenji", "user", "東京に行きました 🎉")
+    store.add_message("layla", "user", "مَرْحَبًا بكم في لشبونة")
+    store.add_message("zoe", "user", "Un CAFÉ crème, s'il vous plaît")
+    store.flush()
+    window = make_window(store, select="alice")
+    assert [h.user for h in run_search(qtbot, window, "東京")] == ["kenji"]
+    assert [h.user for h in run_search(qtbot, window, "🎉")] == ["kenji"]
+    assert [h.user for h in run_search(qtbot, window, "مرحبا")] == ["layla"]  # harakat ignored
+    assert [h.user for h in run_search(qtbot, window, '"cafe creme"')] == ["zoe"]
+    assert [h.user for h in run_search(qtbot, window, "plai*")] == ["zoe"]
+
+
 def test_read_only_window_writes_no_index_in_the_folder(
         qtbot: QtBot, make_window: Callable[..., MainWindow], store: JsonMemoryStore, cache: Path) -> None:
     window = make_window(store, select="alice", read_only=True)
