@@ -163,7 +163,7 @@ class LiveRefresh(QObject):
         self._load_global.emit(self.session.generation)
 
     def _reload_summary(self, user_id: str) -> None:
-        if self.models.users.row_of(user_id) >= 0:  # new users come with the users list
+        if self.models.users.knows(user_id):  # new users come with the users list
             self.reloads["summary"] += 1
             self._load_summary.emit(self.session.generation, user_id)
 

@@ -258,7 +258,7 @@ class MainWindow(QMainWindow):
             self.header.show_user(self.users_model.summary(current))
         if not current:
             wanted = self._pending_select
-            if wanted and self.users_model.row_of(wanted) >= 0:
+            if wanted and self.users_model.knows(wanted):
                 self._pending_select = None
                 self.users_pane.select_user(wanted)
             elif not wanted:
@@ -365,7 +365,7 @@ class MainWindow(QMainWindow):
         if not self.is_loaded():
             return
         self.progress.hide()
-        empty = self.users_model.rowCount() == 0 and self.global_model.rowCount() == 0
+        empty = self.users_model.total_count() == 0 and self.global_model.rowCount() == 0
         if empty:
             self.empty_state.set_folder(self.store.location() or "this store")
         self.stack.setCurrentWidget(self.empty_state if empty else self.splitter)
@@ -375,7 +375,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def update_status(self) -> None:
-        total = self.users_model.rowCount()
+        total = self.users_model.total_count()
         shown = self.users_pane.shown_count()
         damaged = self.users_model.error_count()
         parts = [f"{total:,} user{'s' if total != 1 else ''}"]

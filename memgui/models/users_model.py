@@ -1,19 +1,25 @@
-"""Every user of the store, one row each, in a ``QStandardItemModel``.
+"""Every user of the store, one row each, sorted and filtered by the model itself.
 
-The data lives in C++ items so that ``QSortFilterProxyModel`` sorts and filters 10,000 users in
-milliseconds (through ``SORT_ROLE`` / ``FILTER_ROLE``): with a Python ``data()`` the proxy makes a Python
-call per comparison, 3 s for one sort here. Changes arrive as summaries and are applied per row
-(``apply_user``, ``apply_users``, ``remove_user``), never as a reset.
+A ``QSortFilterProxyModel`` over a Python model calls ``data()`` from C++ for every comparison (3 s to sort
+10,000 users); over C++ items it needs one ``QStandardItem`` per cell (700,000 for 100,000 users: 14 s to build
+and 1.4 GiB, benchmarks/bench_gui.py). Here the rows are plain ``UserSummary`` objects and what the view shows is
+a list of ``(sort key, user id)`` tuples kept in ascending order (the descending order reads it backwards):
+sorting compares tuples in C, a batch of new users is merged in one pass, a user's row is found by bisection,
+and the filter is a pass over folded text. Changes arrive as summaries and are applied as row inserts, removals,
+``dataChanged`` and sorting layout changes, so selection and scroll position survive; only a new filter text
+resets (the users pane selects the current user again).
 """
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QObject, Qt
-from PySide6.QtGui import QBrush, QColor, QIcon, QStandardItem, QStandardItemModel
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor, QIcon
 
 from memgui.models.roles import ERROR_ROLE, FILTER_ROLE, ROW_ROLE, SORT_ROLE
 
@@ -21,7 +27,11 @@ COL_ID, COL_NAME, COL_LAST_ACTIVE, COL_MESSAGES, COL_FACTS, COL_CURRENT, COL_LON
 HEADERS = ("User id", "Name", "Last active", "Messages", "Facts", "Streak", "Longest")
 ICONS = Path(__file__).resolve().parents[2] / "resources" / "icons"
 _ERROR_BRUSH = QBrush(QColor("#b3261e"))
-_NUMBER_ALIGNMENT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+_NUMBER_ALIGNMENT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_ROOT = QModelIndex()
+_FEW = 32  # new users inserted one by one up to this many; more are appended and sorted in one layout change
+Index = QModelIndex | QPersistentModelIndex
+Item = tuple[Any, str]  # (sort key of the sorted column, user id)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -41,164 +51,270 @@ class UserSummary:
     loaded: bool = True  # False while only the id is known
 
 
-class UsersModel(QStandardItemModel):
-    """The users list. Row order is arrival order; sorting and filtering belong to the proxy."""
+def sort_keys(s: UserSummary) -> tuple[Any, ...]:
+    """The sort key of each column (numbers as numbers; a row not loaded yet sorts first)."""
+    if not s.loaded:
+        return (s.user_id.casefold(), "", -1.0, -1, -1, -1, -1)
+    return (s.user_id.casefold(), s.name.casefold(), s.last_active_epoch, s.messages, s.facts, s.current_streak,
+            s.longest_streak)
+
+
+def cell_texts(s: UserSummary) -> tuple[str, ...]:
+    if not s.loaded:
+        return (s.user_id, "…", "", "", "", "", "")
+    return (s.user_id, s.name, s.last_active, f"{s.messages:,}", f"{s.facts:,}", str(s.current_streak),
+            str(s.longest_streak))
+
+
+def folded(s: UserSummary) -> str:
+    """What the filter box matches: id and name, case folded."""
+    return f"{s.user_id}\n{s.name}".casefold()
+
+
+class UsersModel(QAbstractTableModel):
+    """The users list. ``rowCount`` counts the users shown (the filter applied); ``total_count`` all of them."""
 
     def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(0, len(HEADERS), parent)
-        self.setHorizontalHeaderLabels(list(HEADERS))
-        self._items: dict[str, QStandardItem] = {}  # user id -> its id-column item
-        # The model's C++ side deletes its items with it; Python wrappers still held here would then point at
-        # freed memory, and shiboken hands such a stale wrapper out for a new QObject built at the same address
-        # (pyqtgraph walking children() then met a "QStandardItem"). Drop them the moment the model goes.
-        self.destroyed.connect(self._items.clear)
-        self._damaged: set[str] = set()  # users whose summary has an error (counted on every row insert)
+        super().__init__(parent)
+        self._all: dict[str, UserSummary] = {}  # arrival order
+        self._keys: dict[str, tuple[Any, ...]] = {}
+        self._folded: dict[str, str] = {}
+        self._shown: list[Item] = []  # ascending
+        self._column = COL_ID
+        self._descending = False
+        self._filter = ""
+        self._damaged: set[str] = set()
         self._warning = QIcon(str(ICONS / "warning.svg"))
-        self._prototypes = [QStandardItem() for _ in HEADERS]
-        for column, proto in enumerate(self._prototypes):
-            proto.setEditable(False)
-            if column >= COL_MESSAGES:
-                proto.setTextAlignment(_NUMBER_ALIGNMENT)
+
+    # -- Qt interface ----------------------------------------------------------------------------------
+    def rowCount(self, parent: Index = _ROOT) -> int:
+        return 0 if parent.isValid() else len(self._shown)
+
+    def columnCount(self, parent: Index = _ROOT) -> int:
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
+                and 0 <= section < len(HEADERS):
+            return HEADERS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._shown):
+            return None
+        s = self._all[self._uid_at(index.row())]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return cell_texts(s)[column]
+        if role == ROW_ROLE:
+            return s
+        if role == SORT_ROLE:
+            return self._keys[s.user_id][column]
+        if role == ERROR_ROLE:
+            return s.error
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return _ERROR_BRUSH if s.error else None
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self._warning if s.error and column == COL_ID else None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if s.error:
+                return f"Damaged: {s.error}"
+            return f"{s.last_active} ({s.zone})" if column == COL_LAST_ACTIVE and s.last_active else None
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return _NUMBER_ALIGNMENT if column >= COL_MESSAGES else None
+        if role == FILTER_ROLE:
+            return self._folded[s.user_id]
+        return None
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Show the rows ordered by ``column`` (the view calls this on a header click)."""
+        if not 0 <= column < len(HEADERS):
+            return
+        descending = order == Qt.SortOrder.DescendingOrder
+        if (column, descending) == (self._column, self._descending):
+            return
+        self._relayout(column, descending)
 
     # -- reading -------------------------------------------------------------------------------------
     def user_ids(self) -> list[str]:
-        return list(self._items)
+        """Every user, shown or not, in arrival order."""
+        return list(self._all)
 
     def summary(self, user_id: str) -> UserSummary | None:
-        item = self._items.get(user_id)
-        return None if item is None else item.data(ROW_ROLE)
+        return self._all.get(user_id)
+
+    def knows(self, user_id: str) -> bool:
+        return user_id in self._all
 
     def row_of(self, user_id: str) -> int:
-        item = self._items.get(user_id)
-        return -1 if item is None else item.row()
+        """The row showing ``user_id``; -1 for a user unknown or hidden by the filter."""
+        keys = self._keys.get(user_id)
+        if keys is None:
+            return -1
+        item = (keys[self._column], user_id)
+        i = bisect.bisect_left(self._shown, item)
+        if i >= len(self._shown) or self._shown[i] != item:
+            return -1
+        return len(self._shown) - 1 - i if self._descending else i
+
+    def total_count(self) -> int:
+        return len(self._all)
 
     def error_count(self) -> int:
         return len(self._damaged)
 
-    def _note_error(self, summary: UserSummary) -> None:
-        if summary.error:
-            self._damaged.add(summary.user_id)
-        else:
-            self._damaged.discard(summary.user_id)
+    def filter_text(self) -> str:
+        return self._filter
+
+    def _uid_at(self, row: int) -> str:
+        return self._shown[len(self._shown) - 1 - row if self._descending else row][1]
+
+    def _item(self, user_id: str) -> Item:
+        return (self._keys[user_id][self._column], user_id)
+
+    def _visible(self, user_id: str) -> bool:
+        return not self._filter or self._filter in self._folded[user_id]
 
     # -- changing ------------------------------------------------------------------------------------
-    def apply_user(self, summary: UserSummary) -> None:
-        """Insert the user, or update the cells of their row that changed."""
-        item = self._items.get(summary.user_id)
-        if item is None:
-            self.append_users([summary])
+    def set_filter(self, text: str) -> None:
+        """Show only users whose id or name holds ``text`` (case-insensitive); '' shows every user."""
+        text = text.casefold()
+        if text == self._filter:
             return
-        self._update_row(item.row(), summary)
+        self.beginResetModel()
+        self._filter = text
+        self._shown = sorted(self._item(u) for u in self._all if self._visible(u))
+        self.endResetModel()
+
+    def apply_user(self, summary: UserSummary) -> None:
+        """Insert the user, or update their row."""
+        if summary.user_id in self._all:
+            self.fill_users([summary])
+        else:
+            self.append_users([summary])
 
     def append_users(self, summaries: Iterable[UserSummary]) -> None:
-        """Add users not in the list yet (known ones are updated instead, through ``fill_users``).
-
-        New rows arrive as one ``rowsInserted`` and one ``dataChanged`` per batch: the proxy sorts and filters
-        a batch once instead of once per row (100,000 rows in batches of thousands stay within a frame each)."""
-        known = [s for s in summaries if s.user_id in self._items]
-        fresh = [s for s in summaries if s.user_id not in self._items]
+        """Add users not in the list yet (known ones are updated instead, through ``fill_users``)."""
+        batch = list({s.user_id: s for s in summaries}.values())
+        known = [s for s in batch if s.user_id in self._all]
         if known:
             self.fill_users(known)
-        if not fresh:
-            return
-        fresh = list({s.user_id: s for s in fresh}.values())
-        first = self.rowCount()
-        self.insertRows(first, len(fresh))
-        blocked = self.blockSignals(True)
-        try:
-            for row, summary in enumerate(fresh, first):
-                for column, (text, sort) in enumerate(_cells(summary)):
-                    item = self._prototypes[column].clone()  # flags and alignment copied in C++: cheaper
-                    item.setText(text)
-                    item.setData(sort, SORT_ROLE)
-                    item.setData(summary, ROW_ROLE)
-                    if column == COL_ID:
-                        item.setData(f"{summary.user_id}\n{summary.name}".casefold(), FILTER_ROLE)
-                        self._items[summary.user_id] = item
-                    if summary.error or (column == COL_LAST_ACTIVE and summary.last_active):
-                        _decorate(item, summary, column, self._warning)  # a fresh cell needs no more
-                    self.setItem(row, column, item)
-                self._note_error(summary)
-        finally:
-            self.blockSignals(blocked)
-        self.dataChanged.emit(self.index(first, 0), self.index(first + len(fresh) - 1, len(HEADERS) - 1))
+        fresh = [s for s in batch if s.user_id not in self._all]
+        for s in fresh:
+            self._store(s)
+        self._insert(sorted(self._item(s.user_id) for s in fresh if self._visible(s.user_id)))
 
     def fill_users(self, summaries: Iterable[UserSummary]) -> None:
-        """Update the rows of known users (unknown ones are skipped) with one ``dataChanged`` over the rows
-        touched: a batch of columns filled in after the first paint costs the proxy one re-sort."""
-        rows: list[int] = []
-        blocked = self.blockSignals(True)
-        try:
-            for summary in summaries:
-                item = self._items.get(summary.user_id)
-                if item is None:
-                    continue
-                row = item.row()
-                rows.append(row)
-                self._update_row(row, summary)
-        finally:
-            self.blockSignals(blocked)
-        if rows:
+        """Update the rows of known users (unknown ones are skipped): rows leaving or joining the filter removed
+        or inserted, one sorting layout change when sorted values moved, one ``dataChanged`` over the rest."""
+        gone: list[Item] = []
+        joined: list[Item] = []
+        moved: dict[Item, Item] = {}
+        touched: list[str] = []
+        for s in summaries:
+            old = self._all.get(s.user_id)
+            if old is None or old == s:
+                continue
+            was_visible, old_item = self._visible(s.user_id), self._item(s.user_id)
+            self._store(s)
+            visible, item = self._visible(s.user_id), self._item(s.user_id)
+            if was_visible and not visible:
+                gone.append(old_item)
+            elif visible and not was_visible:
+                joined.append(item)
+            elif visible:
+                if item != old_item:
+                    moved[old_item] = item
+                touched.append(s.user_id)
+        for item in gone:
+            self._remove_item(item)
+        if moved:
+            # Same places first (the persistent indexes still name the same users), then sorted.
+            self._shown = [moved.get(x, x) for x in self._shown]
+            self._relayout(self._column, self._descending)
+        self._insert(sorted(joined))
+        if touched:
+            rows = [self.row_of(u) for u in touched]
             self.dataChanged.emit(self.index(min(rows), 0), self.index(max(rows), len(HEADERS) - 1))
 
-    def _update_row(self, row: int, summary: UserSummary) -> None:
-        self._note_error(summary)
-        for column, (text, sort) in enumerate(_cells(summary)):
-            cell = self.item(row, column)
-            if cell.text() != text:
-                cell.setText(text)
-            if cell.data(SORT_ROLE) != sort:
-                cell.setData(sort, SORT_ROLE)
-            if column == COL_ID:
-                cell.setData(f"{summary.user_id}\n{summary.name}".casefold(), FILTER_ROLE)
-            _decorate(cell, summary, column, self._warning)
-
     def remove_user(self, user_id: str) -> None:
-        item = self._items.pop(user_id, None)
+        if user_id not in self._all:
+            return
+        if self._visible(user_id):
+            self._remove_item(self._item(user_id))
+        del self._all[user_id], self._keys[user_id], self._folded[user_id]
         self._damaged.discard(user_id)
-        if item is not None:
-            self.removeRow(item.row())
 
     def apply_users(self, summaries: Sequence[UserSummary]) -> None:
         """Make the list hold exactly ``summaries``: removals, updates and inserts, no reset."""
         wanted = {s.user_id for s in summaries}
-        for user_id in [u for u in self._items if u not in wanted]:
+        for user_id in [u for u in self._all if u not in wanted]:
             self.remove_user(user_id)
-        for summary in summaries:
-            self.apply_user(summary)
+        self.append_users(summaries)
 
     def clear_users(self) -> None:
         """Forget every user (another folder was opened)."""
-        self._items.clear()
+        self.beginResetModel()
+        self._all.clear()
+        self._keys.clear()
+        self._folded.clear()
         self._damaged.clear()
-        self.removeRows(0, self.rowCount())
+        self._shown = []
+        self.endResetModel()
 
+    # -- the sorted list ---------------------------------------------------------------------------------
+    def _store(self, s: UserSummary) -> None:
+        self._all[s.user_id] = s
+        self._keys[s.user_id] = sort_keys(s)
+        self._folded[s.user_id] = folded(s)
+        if s.error:
+            self._damaged.add(s.user_id)
+        else:
+            self._damaged.discard(s.user_id)
 
-def _cells(s: UserSummary) -> list[tuple[str, object]]:
-    """(text, sort key) per column."""
-    if not s.loaded:
-        return [(s.user_id, s.user_id.casefold()), ("…", ""), ("", -1.0), ("", -1), ("", -1), ("", -1), ("", -1)]
-    return [
-        (s.user_id, s.user_id.casefold()),
-        (s.name, s.name.casefold()),
-        (s.last_active, s.last_active_epoch),
-        (f"{s.messages:,}", s.messages),
-        (f"{s.facts:,}", s.facts),
-        (str(s.current_streak), s.current_streak),
-        (str(s.longest_streak), s.longest_streak),
-    ]
+    def _insert(self, items: list[Item]) -> None:
+        """Show ``items`` (ascending): appended when they sort after every row shown, one by one when few,
+        else appended and then sorted into place."""
+        if not items:
+            return
+        n = len(self._shown)
+        at_end = not self._shown or (items[-1] < self._shown[0] if self._descending else items[0] > self._shown[-1])
+        if at_end or len(items) > _FEW:
+            self.beginInsertRows(_ROOT, n, n + len(items) - 1)
+            if self._descending:
+                self._shown[0:0] = items
+            else:
+                self._shown.extend(items)
+            self.endInsertRows()
+            if not at_end:
+                self._relayout(self._column, self._descending)
+            return
+        for item in items:
+            i = bisect.bisect_left(self._shown, item)
+            row = len(self._shown) - i if self._descending else i
+            self.beginInsertRows(_ROOT, row, row)
+            self._shown.insert(i, item)
+            self.endInsertRows()
 
+    def _remove_item(self, item: Item) -> None:
+        i = bisect.bisect_left(self._shown, item)
+        row = len(self._shown) - 1 - i if self._descending else i
+        self.beginRemoveRows(_ROOT, row, row)
+        del self._shown[i]
+        self.endRemoveRows()
 
-def _decorate(item: QStandardItem, s: UserSummary, column: int, warning: QIcon) -> None:
-    """Row object, error mark and tooltips of one cell (only what changed is set, to spare signals)."""
-    if item.data(ROW_ROLE) != s:
-        item.setData(s, ROW_ROLE)
-    if item.data(ERROR_ROLE) != s.error:
-        item.setData(s.error, ERROR_ROLE)
-        item.setData(_ERROR_BRUSH if s.error else None, Qt.ItemDataRole.ForegroundRole)
-        if column == COL_ID:
-            item.setIcon(warning if s.error else QIcon())
-    tip = f"Damaged: {s.error}" if s.error else (f"{s.last_active} ({s.zone})" if column == COL_LAST_ACTIVE
-                                                  and s.last_active else "")
-    if item.toolTip() != tip:
-        item.setToolTip(tip)
+    def _relayout(self, column: int, descending: bool) -> None:
+        """Order the rows by ``column`` as a layout change: persistent indexes (selection, current row,
+        editors) follow their users."""
+        self.layoutAboutToBeChanged.emit()
+        persistent = self.persistentIndexList()
+        users = [self._uid_at(p.row()) for p in persistent]
+        if column != self._column:
+            self._column = column
+            self._shown = [(self._keys[u][column], u) for _, u in self._shown]
+        self._descending = descending
+        self._shown.sort()
+        self.changePersistentIndexList(persistent, [self.index(self.row_of(u), p.column())
+                                                    for u, p in zip(users, persistent, strict=True)])
+        self.layoutChanged.emit()

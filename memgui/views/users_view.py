@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSortFilterProxyModel, Qt, Signal, Slot
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal, Slot
 from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QTableView, QVBoxLayout, QWidget
 
-from memgui.models.roles import FILTER_ROLE, ROW_ROLE, SORT_ROLE
+from memgui.models.roles import ROW_ROLE
 from memgui.models.users_model import COL_CURRENT, COL_ID, UsersModel, UserSummary
 
 _WIDTHS = (105, 140, 122, 84, 52, 62, 72)
@@ -19,13 +19,9 @@ class UsersPane(QWidget):
     def __init__(self, model: UsersModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = model
-        self.proxy = QSortFilterProxyModel(self)
-        self.proxy.setSourceModel(model)
-        self.proxy.setSortRole(SORT_ROLE)
-        self.proxy.setFilterRole(FILTER_ROLE)
-        self.proxy.setFilterKeyColumn(COL_ID)
-        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.proxy.setDynamicSortFilter(True)
+        # The model sorts and filters itself (see UsersModel): the view shows it directly. ``proxy`` names what
+        # the view shows, for code that counts or walks the rows on screen.
+        self.proxy = model
         self.filter_edit = QLineEdit(self)
         self.filter_edit.setObjectName("usersFilter")
         self.filter_edit.setPlaceholderText("Filter users by id or name  (Ctrl+F)")
@@ -60,7 +56,12 @@ class UsersPane(QWidget):
 
     @Slot(str)
     def _on_filter(self, text: str) -> None:
-        self.proxy.setFilterFixedString(text.casefold())
+        current = self.current_user()
+        self.model.set_filter(text)  # a reset when the text changed: the current row is set again
+        if current and self.model.row_of(current) >= 0:
+            self._set_current(self.model.row_of(current))
+        elif current:
+            self.current_changed.emit("")  # filtered out, as a proxy would have said
 
     @Slot(QModelIndex, QModelIndex)
     def _on_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
@@ -75,20 +76,21 @@ class UsersPane(QWidget):
 
     def select_user(self, user_id: str) -> bool:
         """Make ``user_id`` the current row (clearing a filter that hides it); False if unknown."""
-        row = self.model.row_of(user_id)
-        if row < 0:
+        if not self.model.knows(user_id):
             return False
-        index = self.proxy.mapFromSource(self.model.index(row, COL_ID))
-        if not index.isValid():
+        if self.model.row_of(user_id) < 0:
             self.filter_edit.clear()
-            index = self.proxy.mapFromSource(self.model.index(row, COL_ID))
+        self._set_current(self.model.row_of(user_id))
+        return True
+
+    def _set_current(self, row: int) -> None:
+        index = self.model.index(row, COL_ID)
         self.view.selectionModel().setCurrentIndex(
             index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
         self.view.scrollTo(index)
-        return True
 
     def shown_count(self) -> int:
-        return self.proxy.rowCount()
+        return self.model.rowCount()
 
     def focus_filter(self) -> None:
         self.filter_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)

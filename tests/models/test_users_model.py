@@ -1,10 +1,10 @@
-"""UsersModel: C++ items sorted and filtered by a proxy through roles; changes applied per row."""
+"""UsersModel: rows sorted and filtered by the model itself; changes applied per row, never a reset."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from PySide6.QtCore import QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QPersistentModelIndex, Qt
 
 from memgui.models.roles import ERROR_ROLE, FILTER_ROLE, ROW_ROLE, SORT_ROLE
 from memgui.models.store_worker import summarize
@@ -25,9 +25,13 @@ def test_model_passes_the_tester_while_rows_change(qtmodeltester: object, owner:
     model.remove_user("b")
     model.apply_users([_summary("c", "Cy", 2), _summary("d", "Di", 0, error="bad file")])
     assert model.user_ids() == ["c", "d"]
-    assert model.item(0, COL_MESSAGES).text() == "2"
-    assert model.item(1, COL_ID).data(ERROR_ROLE) == "bad file"
-    assert not model.item(1, COL_ID).icon().isNull()
+    assert model.index(0, COL_MESSAGES).data() == "2"
+    assert model.index(1, COL_ID).data(ERROR_ROLE) == "bad file"
+    assert not model.index(1, COL_ID).data(Qt.ItemDataRole.DecorationRole).isNull()
+    model.sort(COL_MESSAGES, Qt.SortOrder.DescendingOrder)
+    model.set_filter("d")
+    model.apply_users([_summary(u, u.upper(), i) for i, u in enumerate("efgh")])
+    qtmodeltester.check(model)  # type: ignore[attr-defined]
 
 
 def test_update_keeps_rows_and_persistent_indexes(qapp: object) -> None:
@@ -42,22 +46,46 @@ def test_update_keeps_rows_and_persistent_indexes(qapp: object) -> None:
     assert model.summary("f") is not None and model.summary("a") is None
 
 
-def test_proxy_sorts_numbers_as_numbers_and_filters_id_and_name(qapp: object) -> None:
+def test_sorts_numbers_as_numbers_and_filters_id_and_name(qapp: object) -> None:
     model = UsersModel()
     model.append_users([_summary("u1", "Zed", 9), _summary("u2", "Amy", 10), _summary("x3", "Bea", 100)])
-    proxy = QSortFilterProxyModel()
-    proxy.setSourceModel(model)
-    proxy.setSortRole(SORT_ROLE)
-    proxy.setFilterRole(FILTER_ROLE)
-    proxy.setFilterKeyColumn(COL_ID)
-    proxy.sort(COL_MESSAGES, Qt.SortOrder.DescendingOrder)
-    assert [proxy.index(r, COL_ID).data() for r in range(3)] == ["x3", "u2", "u1"]  # 100 > 10 > 9, not text order
-    proxy.sort(COL_NAME)
-    assert [proxy.index(r, COL_NAME).data() for r in range(3)] == ["Amy", "Bea", "Zed"]
-    proxy.setFilterFixedString("bea")
-    assert proxy.rowCount() == 1 and proxy.index(0, COL_ID).data(ROW_ROLE).user_id == "x3"
-    proxy.setFilterFixedString("u")
-    assert proxy.rowCount() == 2
+    model.sort(COL_MESSAGES, Qt.SortOrder.DescendingOrder)
+    assert [model.index(r, COL_ID).data() for r in range(3)] == ["x3", "u2", "u1"]  # 100 > 10 > 9, not text order
+    assert [model.index(r, COL_MESSAGES).data(SORT_ROLE) for r in range(3)] == [100, 10, 9]
+    model.sort(COL_NAME)
+    assert [model.index(r, COL_NAME).data() for r in range(3)] == ["Amy", "Bea", "Zed"]
+    model.set_filter("BEA")
+    assert model.rowCount() == 1 and model.index(0, COL_ID).data(ROW_ROLE).user_id == "x3"
+    assert model.total_count() == 3 and model.row_of("u1") == -1 and model.knows("u1")
+    model.set_filter("u")
+    assert model.rowCount() == 2
+    assert model.index(model.row_of("u1"), COL_ID).data(FILTER_ROLE) == "u1\nzed"
+
+
+def test_a_sorted_value_that_changes_moves_its_row_and_the_selection_follows(qapp: object) -> None:
+    model = UsersModel()
+    model.append_users([_summary(u, u.upper(), n) for u, n in (("a", 1), ("b", 2), ("c", 3))])
+    model.sort(COL_MESSAGES, Qt.SortOrder.DescendingOrder)
+    keep = QPersistentModelIndex(model.index(model.row_of("a"), COL_NAME))
+    assert keep.row() == 2
+    model.apply_user(_summary("a", "A", 50))  # a writes a lot: first now
+    assert [model.index(r, COL_ID).data() for r in range(3)] == ["a", "c", "b"]
+    assert keep.row() == 0 and keep.data() == "A"
+    model.append_users([_summary(f"n{i}", "N", i) for i in range(100)])  # a batch merged into place
+    counts = [model.index(r, COL_MESSAGES).data(SORT_ROLE) for r in range(model.rowCount())]
+    assert counts == sorted(counts, reverse=True) and keep.data() == "A"
+
+
+def test_a_hundred_thousand_users_sort_and_filter_as_plain_lists(qapp: object) -> None:
+    model = UsersModel()
+    model.append_users([UserSummary(f"user_{i:06d}", loaded=False) for i in range(100_000)])
+    model.fill_users([_summary(f"user_{i:06d}", f"Person {i}", (i * 7919) % 1000) for i in range(100_000)])
+    model.sort(COL_MESSAGES)
+    counts = [model.index(r, COL_MESSAGES).data(SORT_ROLE) for r in range(0, 100_000, 997)]
+    assert counts == sorted(counts)
+    model.set_filter("person 4242")
+    assert {model.index(r, COL_ID).data() for r in range(model.rowCount())} == {"user_004242", *(
+        f"user_{i:06d}" for i in range(42420, 42430))}
 
 
 def test_summaries_of_a_generated_store(demo: JsonMemoryStore) -> None:

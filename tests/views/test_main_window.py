@@ -115,8 +115,9 @@ def test_damaged_user_is_marked_and_the_rest_works(make_window: MakeWindow, demo
                                                    qtbot: object) -> None:
     window = make_window(demo, select="mallory", tab="facts")
     row = window.users_model.row_of("mallory")
-    item = window.users_model.item(row, COL_ID)
-    assert not item.icon().isNull() and "user_facts.json" in item.toolTip()
+    index = window.users_model.index(row, COL_ID)
+    assert not index.data(Qt.ItemDataRole.DecorationRole).isNull()
+    assert "user_facts.json" in index.data(Qt.ItemDataRole.ToolTipRole)
     assert "1 damaged" in window.status_label.text()
     assert window.facts_pane.banner.isVisible() and "user_facts.json" in window.facts_pane.banner.text()
     assert window.header.banner.isVisible()

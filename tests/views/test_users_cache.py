@@ -47,7 +47,7 @@ def test_another_process_writing_one_user_updates_their_row_and_the_cache(
     writer.call("add_message", user="bob", content="one more")
     qtbot.waitUntil(lambda: summary(window, "bob").messages == before + 1, timeout=WAIT_MS)
     row = window.users_model.row_of("bob")
-    assert window.users_model.item(row, COL_MESSAGES).text() == str(before + 1)
+    assert window.users_model.index(row, COL_MESSAGES).data() == str(before + 1)
     worker = window.store_worker
     qtbot.waitUntil(lambda: not worker.summaries.dirty, timeout=WAIT_MS)  # saved after the quiet delay
     store = open_store(data_dir)
