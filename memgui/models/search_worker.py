@@ -18,9 +18,11 @@ from PySide6.QtCore import Signal, Slot
 from memgui.models.jobs import Job, JobWorker
 from memgui.store import MemoryStore, MemoryStoreError
 from memgui.store.search import Filters, SearchIndex
+from memgui.store.search.build import ChildBuild
 
 LIMIT = 500  # hits shown at most for one search
 PROGRESS_S = 0.05  # progress is sent at most this often while indexing
+CHILD_MIN_USERS = 50  # an index built from nothing for at least this many users is built in a child process
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,6 +54,8 @@ class SearchWorker(JobWorker):
         self.read_only = read_only
         self.plaintext_ok = plaintext_ok
         self.index: SearchIndex | None = None
+        self.build: ChildBuild | None = None  # the first build, running in a child process
+        self._child_rebuilt = False
 
     @Slot(object, bool)
     def set_store(self, store: MemoryStore, read_only: bool) -> None:
@@ -70,6 +74,9 @@ class SearchWorker(JobWorker):
 
     @Slot()
     def close_index(self) -> None:
+        if self.build is not None:
+            self.build.close()
+            self.build = None
         if self.index is not None:
             self.index.close()
             self.index = None
@@ -88,6 +95,7 @@ class SearchWorker(JobWorker):
             if self.index is None:
                 self.index = SearchIndex(self.store, read_only=self.read_only, plaintext_ok=self.plaintext_ok)
             index = self.index
+            yield from self._build_elsewhere(token, index)
             steps = index.syncing()
             sent = 0.0
             while True:
@@ -113,5 +121,24 @@ class SearchWorker(JobWorker):
             where = self.index.where() if self.index is not None else ""
             self.done.emit(token, SearchDone(0, False, time.perf_counter() - started, 0, where, 0, False, str(exc)))
             return
+        rebuilt = report.rebuilt or self._child_rebuilt
+        self._child_rebuilt = False
         self.done.emit(token, SearchDone(count, truncated, time.perf_counter() - started, report.reindexed,
-                                         index.where(), index.size(), report.rebuilt))
+                                         index.where(), index.size(), rebuilt))
+
+    def _build_elsewhere(self, token: int, index: SearchIndex) -> Job:
+        """An index file not built yet, for a store of many users: built by a child process while this job
+        only waits on its pipe (see ``memgui.store.search.build``). A failed child leaves the work to
+        ``syncing``, in this thread."""
+        if self.build is None:
+            if index.path is None or index.indexed_users() or len(self.store.get_all_users()) < CHILD_MIN_USERS:
+                return
+            self.build = ChildBuild(self.store.config, read_only=self.read_only, plaintext_ok=self.plaintext_ok)
+        build = self.build
+        while not build.finished:
+            build.poll(PROGRESS_S)
+            if build.total:
+                self.progress.emit(token, build.done, build.total)
+            yield
+        self.build = None
+        self._child_rebuilt = bool(build.report and build.report.rebuilt)

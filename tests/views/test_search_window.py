@@ -5,6 +5,7 @@ read-only and encrypted stores keeping the index out of the folder."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from memgui.app import MainWindow
+from memgui.models import search_worker
 from memgui.models.conversation_worker import MessageRow
 from memgui.models.facts_model import FactRow
 from memgui.models.roles import ROW_ROLE
@@ -165,6 +167,29 @@ def test_a_damaged_index_is_made_again_and_a_deleted_one_too(
     store.flush()
     assert len(run_search(qtbot, window, "lisbon")) == 5
     assert path.is_file()
+
+
+def test_the_first_build_of_a_big_store_runs_in_a_child_process(
+        qtbot: QtBot, make_window: Callable[..., MainWindow], store: JsonMemoryStore,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The window's process only waits on the builder's pipe (the GIL and the collector stay with the GUI)."""
+    builders: list[int] = []
+
+    class Recorded(search_worker.ChildBuild):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            builders.append(self._proc.pid or 0)
+
+    monkeypatch.setattr(search_worker, "CHILD_MIN_USERS", 1)
+    monkeypatch.setattr(search_worker, "ChildBuild", Recorded)
+    window = make_window(store, select="alice")
+    progress: list[tuple[int, int, int]] = []
+    window.search.worker.progress.connect(lambda *a: progress.append(a))
+    assert len(run_search(qtbot, window, "lisbon")) == 4
+    assert len(builders) == 1 and builders[0] not in (0, os.getpid())
+    assert progress and progress[-1][1] == progress[-1][2]  # the child's progress reached the pane
+    assert len(run_search(qtbot, window, "vegetarian")) == 1  # built: the next search asks no child
+    assert len(builders) == 1
 
 
 def test_hostile_text_is_shown_as_plain_text(

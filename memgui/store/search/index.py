@@ -136,6 +136,13 @@ class SearchIndex:
     def size(self) -> int:
         return self.engine.size()
 
+    def indexed_users(self) -> int:
+        """How many users (the global context counted as one) the index holds; 0: not built yet."""
+        try:
+            return len(self.engine.signatures())
+        except sqlite3.DatabaseError:
+            return 0
+
     # -- keeping up to date ---------------------------------------------------------------------------
     def sync(self, progress: Progress | None = None, cancelled: Callable[[], bool] = lambda: False) -> SyncReport:
         """Bring the index up to date with the store; a damaged index is thrown away and made again."""
