@@ -26,7 +26,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication
-from stall import StallMeter, peak_mb
+from stall import StallMeter, dispose, peak_mb
 
 from memgui.__main__ import settle_garbage_collector
 from memgui.app import MainWindow
@@ -140,7 +140,7 @@ def load_users(app: QApplication, folder: Path, settings: QSettings, label: str)
     print(f"  filter           {filter_time * 1000:8.0f} ms   (target < 100 ms; {shown} shown)")
     print(f"  sort by messages {sort_time * 1000:8.0f} ms   (target < 100 ms)")
     print(f"  peak memory      {peak_mb():8.0f} MiB  (target < 1024 MiB, whole process so far)")
-    window.close()
+    dispose(window)
     store.close()
 
 
@@ -223,7 +223,7 @@ def bench_conversation(app: QApplication, folder: Path, settings: QSettings, met
     print(f"  search all rows  {search_time * 1000:8.0f} ms, longest stall {search_stall * 1000:4.0f} ms"
           f"   (target < 100 ms)")
     print(f"  peak memory      {peak:8.0f} MiB  (target < 1024 MiB)")
-    window.close()
+    dispose(window)
     store.close()
 
 

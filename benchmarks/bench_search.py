@@ -103,7 +103,7 @@ def _window(root: Path, tmp: Path) -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
-    from stall import StallMeter
+    from stall import StallMeter, dispose
 
     from memgui.__main__ import settle_garbage_collector
     from memgui.app import MainWindow
@@ -123,7 +123,7 @@ def _window(root: Path, tmp: Path) -> None:
         first, done, stall = _timed_search(app, window, meter, text)
         print(f"  {label + ' ' + text:<40} first results {first * 1000:7.0f} ms, done {done * 1000:7.0f} ms, "
               f"{window.search_model.rowCount():>4} hits, longest stall {stall * 1000:5.0f} ms")
-    window.close()
+    dispose(window)
     store.close()
 
 

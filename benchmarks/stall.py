@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import resource
 
-from PySide6.QtCore import QElapsedTimer, QObject, QTimer, Slot
+from PySide6.QtCore import QCoreApplication, QElapsedTimer, QEvent, QObject, QTimer, Slot
 
 
 class StallMeter(QObject):
@@ -38,3 +38,14 @@ class StallMeter(QObject):
 def peak_mb() -> float:
     """The peak resident memory of this process so far, MiB (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def dispose(window: QObject) -> None:
+    """Close ``window`` and delete it now, on this (the GUI) thread. Left to Python, a window is in reference
+    cycles (its session names it), so the cyclic collector deletes it later, in whichever thread allocates at
+    that moment: a worker of the next window, which then destroys widgets off the GUI thread and crashes."""
+    close = getattr(window, "close", None)
+    if close is not None:
+        close()
+    window.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)

@@ -26,7 +26,7 @@ class StoreSearch(QObject):
     """``finished`` is emitted when a search has given all its results (tests, ``--screenshot``)."""
 
     finished = Signal()
-    _search = Signal(int, str, object)
+    _search = Signal(int, str, object, bool)
     _cancel = Signal()
     _set_store = Signal(object, bool)
     _plaintext = Signal(bool)
@@ -42,6 +42,8 @@ class StoreSearch(QObject):
         self._asked: tuple[str, Filters] | None = None  # the query whose results show
         self._running = False
         self._stale = False  # the store changed while a search ran: ask again when it ends
+        # Changes told so far, and how many of them the index had taken in at the last search that synced.
+        self._changes, self._synced, self._asked_changes = 1, 0, 0
         self._follow = QTimer(self)
         self._follow.setSingleShot(True)
         self._follow.setInterval(FOLLOW_MS)
@@ -84,11 +86,13 @@ class StoreSearch(QObject):
         self.model.begin(follow=follow)
         if not follow:
             self.pane.show_started()
-        self._search.emit(self.token, text, filters)
+        self._asked_changes = self._changes
+        self._search.emit(self.token, text, filters, self._synced != self._changes)
 
     @Slot()
     def store_changed(self) -> None:
         """Another process (or this window) changed the store: a query that shows follows, a moment later."""
+        self._changes += 1
         if self._asked is None:
             return
         if self._running:
@@ -116,6 +120,8 @@ class StoreSearch(QObject):
         if token != self.token:
             return
         self._running = False
+        if not done.error:
+            self._synced = self._asked_changes  # what a later change adds is still to be taken in
         self.model.finish()
         self.pane.show_done(done)
         self.finished.emit()
@@ -126,11 +132,13 @@ class StoreSearch(QObject):
     @Slot(bool)
     def _on_plaintext(self, allowed: bool) -> None:
         self._plaintext.emit(allowed)
+        self._changes += 1
         self._ask_again()
 
     def set_store(self, store: MemoryStore) -> None:
         """Another folder or database is shown: search it (its own index)."""
         self._set_store.emit(store, self.session.read_only)
+        self._changes += 1
         self.pane.set_encrypted(bool(store.config.ENCRYPTION_ENABLED))
         self._asked = None  # nothing relates the old results to the new store
         self.pane.request()

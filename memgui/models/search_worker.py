@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Generator
 
 from PySide6.QtCore import Signal, Slot
 
 from memgui.models.jobs import Job, JobWorker
 from memgui.store import MemoryStore, MemoryStoreError
-from memgui.store.search import Filters, SearchIndex
+from memgui.store.search import Filters, SearchIndex, SyncReport
 from memgui.store.search.build import ChildBuild
 
 LIMIT = 500  # hits shown at most for one search
@@ -81,22 +82,24 @@ class SearchWorker(JobWorker):
             self.index.close()
             self.index = None
 
-    @Slot(int, str, object)
-    def search(self, token: int, text: str, filters: Filters) -> None:
-        self.start_job("search", self._search(token, text, filters))
+    @Slot(int, str, object, bool)
+    def search(self, token: int, text: str, filters: Filters, sync: bool = True) -> None:
+        """Search ``text``; ``sync`` False: nothing changed since the last search (the window's watcher says so),
+        the index built is asked as it is, without looking at every user's signature first."""
+        self.start_job("search", self._search(token, text, filters, sync))
 
     @Slot()
     def cancel(self) -> None:
         self.cancel_job("search")
 
-    def _search(self, token: int, text: str, filters: Filters) -> Job:
+    def _search(self, token: int, text: str, filters: Filters, sync: bool) -> Job:
         started = time.perf_counter()
         try:
             if self.index is None:
                 self.index = SearchIndex(self.store, read_only=self.read_only, plaintext_ok=self.plaintext_ok)
             index = self.index
             yield from self._build_elsewhere(token, index)
-            steps = index.syncing()
+            steps = index.syncing() if sync or not index.indexed_users() else _unchanged()
             sent = 0.0
             while True:
                 try:
@@ -142,3 +145,9 @@ class SearchWorker(JobWorker):
             yield
         self.build = None
         self._child_rebuilt = bool(build.report and build.report.rebuilt)
+
+
+def _unchanged() -> Generator[tuple[int, int], None, SyncReport]:
+    """What ``syncing`` reports when nothing was looked at."""
+    yield 0, 0
+    return SyncReport(0, 0, 0, 0.0, False)

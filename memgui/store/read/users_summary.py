@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import json
 import os
 from collections.abc import Iterable, Iterator
@@ -61,9 +62,15 @@ class UserRow:
         if self.run_start is None or self.run_end is None:
             return 0
         start, end = date.fromisoformat(self.run_start), date.fromisoformat(self.run_end)
-        today = local_date(now, resolve_zone(self.timezone, default_zone))
+        today = _today(now, self.timezone, default_zone)
         alive = streak_summary([end], today).current > 0  # the rule's "continued by yesterday"
         return (end - start).days + 1 if alive else 0
+
+
+@functools.lru_cache(maxsize=512)
+def _today(now: datetime, timezone: str | None, default_zone: tzinfo) -> date:
+    """The day ``now`` falls on in a profile's zone: one parse of the zone per batch of rows, not one a row."""
+    return local_date(now, resolve_zone(timezone, default_zone))
 
 
 def read_row(store: MemoryStore, user_id: str) -> UserRow:
@@ -165,18 +172,23 @@ class SummaryCache:
                 self.dirty = True
                 return
             rows = {}
+            width = len(_FIELDS)
             for start in range(1, len(body), lines):
-                for line in body[start:start + lines]:
-                    if line:
-                        uid, sig, values = json.loads(line)
-                        rows[uid] = (tuple(sig), UserRow(**dict(zip(_FIELDS, values, strict=True))))
-                        if rows[uid][1].user_id != uid:
-                            raise ValueError(uid)
+                chunk = [line for line in body[start:start + lines] if line]
+                for uid, sig, values in json.loads(b"[" + b",".join(chunk) + b"]"):  # one parse a chunk
+                    if len(values) != width or values[0] != uid:
+                        raise ValueError(uid)
+                    rows[uid] = (tuple(sig), UserRow(*values))
                 yield
         except (OSError, MemoryStoreError, ValueError, TypeError, KeyError, AttributeError):
             self.dirty = True  # replaced by the next save
             return
         self.rows = rows
+
+    def peek(self, user_id: str) -> UserRow | None:
+        """The user's cached row as the file holds it, not checked against the user's files (``cached`` is)."""
+        entry = self.rows.get(user_id)
+        return None if entry is None else entry[1]
 
     def cached(self, user_id: str) -> UserRow | None:
         """The user's cached row if their files did not change since it was read, else None."""
