@@ -289,6 +289,7 @@ class LiveRefresh(QObject):
             self._stale_metrics.discard(user_id)  # the window just gave the charts this user: computed afresh
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.overview and event.type() == QEvent.Type.Show and self._overview_stale:
+        # getattr: as in ActivityPane.eventFilter, the collector may have cleared this wrapper's attributes
+        if watched is getattr(self, "overview", None) and event.type() == QEvent.Type.Show and self._overview_stale:
             self._charts_changed()
         return False

@@ -12,14 +12,14 @@ import abc
 import contextlib
 import dataclasses
 from collections.abc import Callable
-from datetime import date, tzinfo
+from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
 from memgui.store.codec import Codec
 from memgui.store.config import StoreConfig
 from memgui.store.documents import Doc, DocKind, LogKind
-from memgui.store.timeutil import local_zone, parse_zone
+from memgui.store.timeutil import local_zone, now_utc, parse_zone
 
 
 @dataclasses.dataclass(frozen=True)
@@ -155,6 +155,19 @@ class StoreSeam(abc.ABC):
         self.default_zone: tzinfo = (
             parse_zone(config.DEFAULT_TIMEZONE) if config.DEFAULT_TIMEZONE else local_zone()
         )
+        # What the rules call "now" whenever they stamp a write (a fact's added_at and version, a memory's
+        # created_at, a message given no timestamp, a new profile's created_at, an export) or default a
+        # streak's "now": the real time unless replaced by a callable returning an aware datetime, as the demo
+        # does to write months of history at the moments it happened.
+        self.clock: Callable[[], datetime] = now_utc
+
+    def _now(self) -> datetime:
+        """The store's clock: the current moment, aware."""
+        return self.clock()
+
+    def _iso_now(self) -> str:
+        """The store's clock as ISO 8601 with its offset, the shape of every stored stamp."""
+        return self.clock().isoformat()
 
     def _count_message(self, metrics: Doc, message: Doc, day: date) -> Doc:
         """The metrics after counting one message (the rule, for backends that apply messages lazily)."""

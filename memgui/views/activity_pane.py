@@ -94,7 +94,9 @@ class ActivityPane(QWidget):
         self._arrange()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.body and event.type() == QEvent.Type.LayoutRequest:
+        # getattr: a window dropped without being deleted is torn down by the garbage collector, which may clear
+        # this wrapper's attributes while the C++ pane still receives its body's last events
+        if watched is getattr(self, "body", None) and event.type() == QEvent.Type.LayoutRequest:
             self._arrange()
         return False
 

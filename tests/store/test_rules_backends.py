@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from memgui.store import ABSENT, ConflictError, MemoryStore, ValidationError
+from memgui.store.timeutil import now_utc
 
 TIME_KEYS = {"timestamp", "created_at", "updated_at", "last_updated", "added_at", "changed_at", "at",
              "first_interaction", "last_interaction"}
@@ -164,6 +165,32 @@ def test_users_are_listed_sorted(any_store: MemoryStore) -> None:
     for uid in ("zed", "Alice", "bob", "émile", "x y"):
         any_store.get_or_create_user(uid)
     assert any_store.get_all_users() == sorted(["zed", "Alice", "bob", "émile", "x y"])
+
+
+def test_the_store_clock_stamps_every_write(any_store: MemoryStore) -> None:
+    """``clock`` is what the rules call now: a replaced clock stamps facts, their versions, memories, a message
+    without a timestamp and a new profile; putting the real clock back stamps the real time again."""
+    moment = datetime(2025, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
+    stamp = moment.isoformat()
+    any_store.clock = lambda: moment
+    any_store.create_user("c")
+    assert any_store.add_message("c", "user", "hello")["timestamp"] == stamp
+    any_store.add_user_fact("c", "Likes tea", "preferences")
+    any_store.store_permanent_memory("c", "Got the job", "milestone")
+    later = moment.replace(day=20)
+    any_store.clock = lambda: later
+    any_store.update_user_fact("c", "preferences", "Likes tea", "Likes green tea")
+    assert any_store.get_user_profile("c")["created_at"] == stamp
+    (record,) = any_store.get_fact_records("c")
+    assert (record["added_at"], record["changed_at"]) == (stamp, later.isoformat())
+    assert [v["at"] for v in any_store.get_fact_versions("c")] == [stamp, later.isoformat()]
+    (memory,) = any_store.get_permanent_memories("c", "milestone")
+    assert memory["created_at"] == memory["updated_at"] == stamp
+    assert any_store.get_streak("c").current == 0  # "now" is 16 days after the only message
+    any_store.clock = now_utc
+    any_store.add_user_fact("c", "Runs", "hobbies")
+    added = datetime.fromisoformat(any_store.get_fact_records("c")[-1]["added_at"])
+    assert abs(added - datetime.now(timezone.utc)).total_seconds() < 300
 
 
 # -- one script, both backends, the same answers -------------------------------------------------------

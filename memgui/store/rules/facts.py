@@ -16,7 +16,6 @@ from memgui.store.backend import UserTxn
 from memgui.store.documents import Doc
 from memgui.store.errors import ConflictError, ValidationError
 from memgui.store.rules.messages import MessageRules
-from memgui.store.timeutil import iso_now
 from memgui.store.values import clone
 
 SOURCES = ("assistant", "admin", "import")
@@ -77,7 +76,7 @@ class FactRules(MessageRules):
             cat_meta[text] = meta
             all_meta[category] = cat_meta
             out["fact_meta"] = all_meta
-        out["last_updated"] = iso_now()
+        out["last_updated"] = self._iso_now()
         return out
 
     def _unplace(self, doc: Doc, category: str, text: str) -> tuple[Doc, int]:
@@ -100,7 +99,7 @@ class FactRules(MessageRules):
             else:
                 del all_meta[category]
             out["fact_meta"] = all_meta
-        out["last_updated"] = iso_now()
+        out["last_updated"] = self._iso_now()
         return out, position
 
     def _log_version(self, txn: UserTxn, fact_id: str, action: str, by: str,
@@ -109,7 +108,7 @@ class FactRules(MessageRules):
             return None if pair is None else {"category": pair[0], "text": pair[1]}
 
         txn.append("fact_versions", [{
-            "id": uuid.uuid4().hex, "fact_id": fact_id, "at": iso_now(), "by": by, "action": action,
+            "id": uuid.uuid4().hex, "fact_id": fact_id, "at": self._iso_now(), "by": by, "action": action,
             "before": state(before), "after": state(after),
         }])
 
@@ -121,7 +120,7 @@ class FactRules(MessageRules):
         stamp = doc.get("last_updated")
         txn.append("fact_versions", [{
             "id": uuid.uuid4().hex, "fact_id": self._record(doc, category, text)["id"],
-            "at": stamp if isinstance(stamp, str) else iso_now(), "by": "import", "action": "add",
+            "at": stamp if isinstance(stamp, str) else self._iso_now(), "by": "import", "action": "add",
             "before": None, "after": {"category": category, "text": text},
         }])
 
@@ -146,7 +145,7 @@ class FactRules(MessageRules):
             doc = self._doc(txn, "facts")
             if text in doc.get("categories", {}).get(category, []):
                 return False
-            now = iso_now()
+            now = self._iso_now()
             fact_id = uuid.uuid4().hex
             meta = {"id": fact_id, "added_at": now, "added_by": by, "changed_at": now,
                     "changed_by": by, "source_message_id": source_message_id,
@@ -192,7 +191,7 @@ class FactRules(MessageRules):
             self._log_original(txn, doc, category, old_text)
             record = self._record(doc, category, old_text)
             meta = dict(self._fact_meta(doc, category, old_text))
-            meta.update(id=record["id"], changed_at=iso_now(), changed_by=by)
+            meta.update(id=record["id"], changed_at=self._iso_now(), changed_by=by)
             doc, position = self._unplace(doc, category, old_text)
             doc = self._place(doc, target, text, meta, position if target == category else None)
             txn.write("facts", doc)
@@ -243,7 +242,7 @@ class FactRules(MessageRules):
                 return self._record(doc, category, text)
             if text in doc["categories"].get(category, []):
                 raise ValidationError(f"fact {text!r} already exists in category {category!r}")
-            now = iso_now()
+            now = self._iso_now()
             if current is None:
                 meta = {"id": fact_id, "added_at": now, "added_by": by, "changed_at": now, "changed_by": by,
                         "source_message_id": None, "context_message_id": None}

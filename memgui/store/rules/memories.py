@@ -7,7 +7,6 @@ from typing import Any
 from memgui.store.documents import Doc
 from memgui.store.errors import ValidationError
 from memgui.store.rules.metrics import MetricRules
-from memgui.store.timeutil import iso_now
 from memgui.store.values import ABSENT, MISSING, check_expected, clone
 
 
@@ -36,7 +35,7 @@ class MemoryRules(MetricRules):
         _check_type(memory_type)
         if content is None or (isinstance(content, str) and not content.strip()):
             raise ValidationError(f"memory content for {uid!r} must not be empty")
-        now = iso_now()
+        now = self._iso_now()
         with self._user_txn(uid, create=True) as txn:
             self._ensure_user(txn)
             doc = self._doc(txn, "memories")
@@ -71,7 +70,7 @@ class MemoryRules(MetricRules):
                 check_expected(ABSENT, expected, f"memory {index} of {memory_type!r} of {uid!r}")
                 return False
             check_expected(entries[index], expected, f"memory {index} of {memory_type!r} of {uid!r}")
-            entries[index] = {**entries[index], **clone(updates), "updated_at": iso_now()}
+            entries[index] = {**entries[index], **clone(updates), "updated_at": self._iso_now()}
             txn.write("memories", self._with_memories(doc, memory_type, entries))
         return True
 
@@ -98,7 +97,7 @@ class MemoryRules(MetricRules):
             doc = dict(txn.read() or {})
             current = doc[key]["value"] if key in doc else ABSENT
             check_expected(current, expected, f"global context {key!r}")
-            doc[key] = {**doc.get(key, {}), "value": clone(value), "updated_at": iso_now()}
+            doc[key] = {**doc.get(key, {}), "value": clone(value), "updated_at": self._iso_now()}
             txn.write(doc)
         return True
 

@@ -9,7 +9,7 @@ from memgui.store.documents import ROLES, Doc, message_id, new_message_id, norma
 from memgui.store.errors import ValidationError
 from memgui.store.rules import streaks
 from memgui.store.rules.users import UserRules
-from memgui.store.timeutil import as_aware, local_date, now_utc, parse_timestamp
+from memgui.store.timeutil import as_aware, local_date, parse_timestamp
 from memgui.store.values import clone
 
 
@@ -19,7 +19,7 @@ class MessageRules(UserRules):
     def _message_time(self, timestamp: str | datetime | None) -> tuple[str, datetime]:
         """The timestamp text to store and the moment it names."""
         if timestamp is None:
-            moment = now_utc()
+            moment = self._now()
             return moment.isoformat(), moment
         if isinstance(timestamp, datetime):
             return timestamp.isoformat(), as_aware(timestamp, self.default_zone)

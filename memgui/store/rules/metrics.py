@@ -8,7 +8,7 @@ from typing import Any
 from memgui.store.errors import ValidationError
 from memgui.store.rules import streaks
 from memgui.store.rules.facts import FactRules
-from memgui.store.timeutil import as_aware, local_date, now_utc
+from memgui.store.timeutil import as_aware, local_date
 from memgui.store.values import clone, deep_merge
 
 
@@ -38,7 +38,7 @@ class MetricRules(FactRules):
         uid = self._uid(user_id)
         if now is not None and not isinstance(now, datetime):
             raise ValidationError(f"now must be a datetime, not {type(now).__name__}")
-        moment = as_aware(now, self.default_zone) if now is not None else now_utc()
+        moment = as_aware(now, self.default_zone) if now is not None else self._now()
         with self._user_txn(uid, create=False) as txn:
             if not txn.exists:
                 return {}
@@ -55,5 +55,5 @@ class MetricRules(FactRules):
         """The streak as it stands at ``now`` in the user's zone, without writing anything."""
         uid = self._uid(user_id)
         metrics = self._read_doc(uid, "metrics") or {}
-        moment = as_aware(now, self.default_zone) if now is not None else now_utc()
+        moment = as_aware(now, self.default_zone) if now is not None else self._now()
         return streaks.streak_info(metrics, self.user_zone(uid), moment)

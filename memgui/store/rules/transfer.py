@@ -21,7 +21,7 @@ from memgui.store.documents import SHAPE_CHECKS, USER_FILES, USER_LOGS, Doc, mes
 from memgui.store.errors import ConflictError, CorruptDataError, ValidationError
 from memgui.store.rules import streaks
 from memgui.store.rules.memories import MemoryRules
-from memgui.store.timeutil import iso_now, parse_timestamp
+from memgui.store.timeutil import parse_timestamp
 from memgui.store.values import clone
 
 BUNDLE_FORMAT = "memgui-user-bundle"
@@ -82,7 +82,7 @@ class TransferRules(MemoryRules):
         return {
             "format": BUNDLE_FORMAT,
             "version": BUNDLE_VERSION,
-            "exported_at": iso_now(),
+            "exported_at": self._iso_now(),
             "user_id": uid,
             "documents": {kind: clone(doc) for kind, doc in documents.items() if doc is not None},
             "logs": {log: clone(entries) for log, entries in logs.items()},
@@ -282,7 +282,7 @@ class TransferRules(MemoryRules):
         meta = {k: dict(v) for k, v in doc.get("fact_meta", {}).items()}
         source = bundle["documents"].get("facts", {})
         added = 0
-        now = iso_now()
+        now = self._iso_now()
         for category, texts in source.get("categories", {}).items():
             for text in texts:
                 if text in categories.get(category, []):

@@ -9,7 +9,7 @@ from memgui.store.backend import StoreSeam, UserTxn
 from memgui.store.documents import Doc, DocKind, empty_doc
 from memgui.store.errors import ConflictError, ValidationError
 from memgui.store.ids import normalize_user_id
-from memgui.store.timeutil import iso_now, parse_zone, resolve_zone
+from memgui.store.timeutil import parse_zone, resolve_zone
 from memgui.store.values import ABSENT, MISSING, check_expected, clone, deep_merge
 
 
@@ -22,7 +22,7 @@ class UserRules(StoreSeam):
 
     def _new_user_docs(self, txn: UserTxn, user_id: str, initial: dict[str, Any] | None) -> None:
         """Stage the five v1 files of a new user, as the older implementation created them."""
-        now = iso_now()
+        now = self._iso_now()
         profile: Doc = {"name": user_id, "created_at": now}
         if initial:
             _check_profile_update(initial)
