@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import functools
 import json
 import os
 from collections.abc import Iterable, Iterator
@@ -67,10 +66,19 @@ class UserRow:
         return (end - start).days + 1 if alive else 0
 
 
-@functools.lru_cache(maxsize=512)
+_DAYS: dict[tuple[datetime, str | None, str], date] = {}
+
+
 def _today(now: datetime, timezone: str | None, default_zone: tzinfo) -> date:
-    """The day ``now`` falls on in a profile's zone: one parse of the zone per batch of rows, not one a row."""
-    return local_date(now, resolve_zone(timezone, default_zone))
+    """The day ``now`` falls on in a profile's zone: one parse of the zone per batch of rows, not one a row
+    (a dateutil zone is not hashable: the default zone is keyed by its text, as the cache file is)."""
+    key = (now, timezone, str(default_zone))
+    day = _DAYS.get(key)
+    if day is None:
+        if len(_DAYS) > 512:
+            _DAYS.clear()
+        day = _DAYS[key] = local_date(now, resolve_zone(timezone, default_zone))
+    return day
 
 
 def read_row(store: MemoryStore, user_id: str) -> UserRow:
