@@ -1,5 +1,6 @@
 """The rows of a user's conversation (schema version 3): the kept messages in ``memgui.messages``, the logs in
-``memgui.log_entries``; each write here is one statement, whatever the number of rows, so that it pipelines.
+``memgui.log_entries``; each write here is one statement, whatever the number of rows, sent to a ``Sink``
+(``statements.py``: a batch of prepared statements sent with the commit, or a cursor).
 
 Sequence numbers and log ordinals are computed by the server from what is there (``max + n``): the client
 never reads them first, and a message costs one small row, not a rewrite of the history.
@@ -7,10 +8,7 @@ never reads them first, and a message costs one small row, not a rewrite of the 
 
 from __future__ import annotations
 
-from typing import Any
-
-import psycopg
-
+from memgui.store.backends.postgres.statements import Sink, Statement
 from memgui.store.codec import dump_json
 from memgui.store.documents import Doc, LogKind, message_id, normalize_message
 
@@ -18,27 +16,42 @@ from memgui.store.documents import Doc, LogKind, message_id, normalize_message
 HISTORY_QUERY = ("SELECT 0 AS seq, body FROM memgui.documents WHERE user_id = %(u)s AND kind = 'history' "
                  "UNION ALL SELECT seq, body FROM memgui.messages WHERE user_id = %(u)s ORDER BY seq")
 
-_INSERT_MESSAGES = (
+_U = ("u", "text")
+INSERT_MESSAGES = Statement("insert_messages", (_U, ("ids", "text[]"), ("plain", "boolean[]"), ("bodies", "text[]")), (
     "INSERT INTO memgui.messages (user_id, seq, entry_id, plain, body) "
     "SELECT %(u)s, top.m + t.n, t.entry_id, t.plain, t.body "
     "FROM unnest(%(ids)s::text[], %(plain)s::boolean[], %(bodies)s::text[]) "
     "WITH ORDINALITY t(entry_id, plain, body, n), "
-    "(SELECT coalesce(max(seq), 0) AS m FROM memgui.messages WHERE user_id = %(u)s) top")
+    "(SELECT coalesce(max(seq), 0) AS m FROM memgui.messages WHERE user_id = %(u)s) top"))
 _OLDEST = "SELECT seq FROM memgui.messages WHERE user_id = %(u)s ORDER BY seq LIMIT %(k)s"
-_MOVE_OLDEST = (
+MOVE_OLDEST = Statement("move_oldest", (_U, ("k", "bigint")), (
     f"WITH moved AS (DELETE FROM memgui.messages WHERE user_id = %(u)s AND seq IN ({_OLDEST}) "
     "RETURNING seq, entry_id, body), "
     "top AS (SELECT coalesce(max(ordinal), 0) AS m FROM memgui.log_entries WHERE user_id = %(u)s AND log = 'archive') "
     "INSERT INTO memgui.log_entries (user_id, log, ordinal, entry_id, body) "
     "SELECT %(u)s, 'archive', top.m + row_number() OVER (ORDER BY moved.seq), moved.entry_id, moved.body "
-    "FROM moved, top ON CONFLICT (user_id, log, entry_id) DO NOTHING")
-_DROP_OLDEST = f"DELETE FROM memgui.messages WHERE user_id = %(u)s AND seq IN ({_OLDEST})"
-_INSERT_ENTRIES = (
+    "FROM moved, top ON CONFLICT (user_id, log, entry_id) DO NOTHING"))
+DROP_OLDEST = Statement("drop_oldest", (_U, ("k", "bigint")),
+                        f"DELETE FROM memgui.messages WHERE user_id = %(u)s AND seq IN ({_OLDEST})")
+DELETE_ROWS = Statement("delete_rows", (_U, ("seqs", "bigint[]")),
+                        "DELETE FROM memgui.messages WHERE user_id = %(u)s AND seq = ANY(%(seqs)s::bigint[])")
+DELETE_ALL_ROWS = Statement("delete_all_rows", (_U,), "DELETE FROM memgui.messages WHERE user_id = %(u)s")
+INSERT_ENTRIES = Statement("insert_entries", (_U, ("log", "text"), ("ids", "text[]"), ("bodies", "text[]")), (
     "INSERT INTO memgui.log_entries (user_id, log, ordinal, entry_id, body) "
     "SELECT %(u)s, %(log)s, top.m + t.n, t.entry_id, t.body "
     "FROM unnest(%(ids)s::text[], %(bodies)s::text[]) WITH ORDINALITY t(entry_id, body, n), "
     "(SELECT coalesce(max(ordinal), 0) AS m FROM memgui.log_entries WHERE user_id = %(u)s AND log = %(log)s) top "
-    "ON CONFLICT (user_id, log, entry_id) DO NOTHING")
+    "ON CONFLICT (user_id, log, entry_id) DO NOTHING"))
+DELETE_LOG = Statement("delete_log", (_U, ("log", "text")),
+                       "DELETE FROM memgui.log_entries WHERE user_id = %(u)s AND log = %(log)s")
+UPSERT_DOC = Statement("upsert_doc", (_U, ("kind", "text"), ("body", "text")), (
+    "INSERT INTO memgui.documents (user_id, kind, body) VALUES (%(u)s, %(kind)s, %(body)s) "
+    "ON CONFLICT (user_id, kind) DO UPDATE SET body = EXCLUDED.body"))
+INSERT_USER = Statement("insert_user", (_U,), "INSERT INTO memgui.users (user_id) VALUES (%(u)s)")
+
+#: Every statement a user's transaction writes with (prepared on each connection of the store).
+WRITES = (INSERT_MESSAGES, MOVE_OLDEST, DROP_OLDEST, DELETE_ROWS, DELETE_ALL_ROWS, INSERT_ENTRIES, DELETE_LOG,
+          UPSERT_DOC, INSERT_USER)
 
 
 def is_plain(message: Doc) -> bool:
@@ -61,27 +74,27 @@ def message_row(message: Doc, user_id: str) -> Row:
     return message_id(message), is_plain(message), dump_json(message, f"{user_id}: history").decode("utf-8")
 
 
-def insert_messages(cur: psycopg.Cursor[Any], user_id: str, messages: list[Doc], rows: list[Row] | None = None) -> None:
+def insert_messages(sink: Sink, user_id: str, messages: list[Doc], rows: list[Row] | None = None) -> None:
     """Append ``messages`` (oldest first; or their ``rows`` already made) after the user's last row."""
     made = rows if rows is not None else [message_row(m, user_id) for m in messages]
     if made:
         ids, plain, bodies = (list(column) for column in zip(*made, strict=True))
-        cur.execute(_INSERT_MESSAGES, {"u": user_id, "ids": ids, "plain": plain, "bodies": bodies})
+        sink.run(INSERT_MESSAGES, {"u": user_id, "ids": ids, "plain": plain, "bodies": bodies})
 
 
-def trim_oldest(cur: psycopg.Cursor[Any], user_id: str, count: int, *, archive: bool) -> None:
+def trim_oldest(sink: Sink, user_id: str, count: int, *, archive: bool) -> None:
     """Remove the user's ``count`` oldest rows, moving them to the end of the archive when ``archive`` (every
     one of them must be plain: the server copies the text as it is)."""
     if count > 0:
-        cur.execute(_MOVE_OLDEST if archive else _DROP_OLDEST, {"u": user_id, "k": count})
+        sink.run(MOVE_OLDEST if archive else DROP_OLDEST, {"u": user_id, "k": count})
 
 
-def delete_rows(cur: psycopg.Cursor[Any], user_id: str, seqs: list[int]) -> None:
+def delete_rows(sink: Sink, user_id: str, seqs: list[int]) -> None:
     if seqs:
-        cur.execute("DELETE FROM memgui.messages WHERE user_id = %s AND seq = ANY(%s::bigint[])", (user_id, seqs))
+        sink.run(DELETE_ROWS, {"u": user_id, "seqs": seqs})
 
 
-def insert_entries(cur: psycopg.Cursor[Any], user_id: str, log: LogKind, entries: list[Doc]) -> None:
+def insert_entries(sink: Sink, user_id: str, log: LogKind, entries: list[Doc]) -> None:
     """Append ``entries`` to ``log``; an id already in the log (or twice in ``entries``) is stored once."""
     ids: list[str] = []
     bodies: list[str] = []
@@ -93,4 +106,4 @@ def insert_entries(cur: psycopg.Cursor[Any], user_id: str, log: LogKind, entries
             ids.append(entry_id)
             bodies.append(dump_json(entry, f"{user_id}: {log}").decode("utf-8"))
     if ids:
-        cur.execute(_INSERT_ENTRIES, {"u": user_id, "log": log, "ids": ids, "bodies": bodies})
+        sink.run(INSERT_ENTRIES, {"u": user_id, "log": log, "ids": ids, "bodies": bodies})

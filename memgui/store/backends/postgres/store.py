@@ -5,7 +5,8 @@ takes ``pg_advisory_xact_lock`` on the user id first, so no two transactions of 
 process on any machine, including the creation of a user that does not exist yet (no row to lock). Reads
 outside transactions are single autocommitted statements. Commits are durable (``synchronous_commit`` as the
 server is configured, on by default). Documents are stored as the exact JSON text the JSON backend writes;
-the kept messages of a history are rows of their own (``txn.py``, ``rows.py``).
+the kept messages of a history are rows of their own (``txn.py``, ``rows.py``). A user's transaction is two
+round trips of prepared statements (``statements.py``): the lock with the first read, the writes with the commit.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ import psycopg
 
 from memgui.store.backend import GlobalTxn, UserTxn
 from memgui.store.backends.postgres import connect as pgconnect
+from memgui.store.backends.postgres import rows as pgrows
+from memgui.store.backends.postgres import statements as pgstatements
 from memgui.store.backends.postgres.feed import PgChangeFeed
-from memgui.store.backends.postgres.rows import HISTORY_QUERY
 from memgui.store.backends.postgres.schema import REVISION_QUERY, ensure_schema
+from memgui.store.backends.postgres.statements import Batch, Statement
 from memgui.store.backends.postgres.txn import PgGlobalTxn, PgUserTxn
 from memgui.store.codec import dump_json, parse_json
 from memgui.store.config import StoreConfig
@@ -30,16 +33,17 @@ from memgui.store.documents import SHAPE_CHECKS, Doc, DocKind, LogKind, check_me
 from memgui.store.errors import ConfigError, ConflictError
 from memgui.store.interface import MemoryStore
 
+_USER_LOCK = 0x6D656D75  # first key of the two-key advisory locks of users
+_LOCK = Statement("lock_user", (("u", "text"),), f"SELECT pg_advisory_xact_lock({_USER_LOCK}, hashtext(%(u)s))")
 #: After the user's lock, one statement: the documents every message reads (profile for the zone, the history
 #: document, metrics), whether the user exists ('' row), and how many message rows there are, how many not
 #: plain ('#' row).
-_TXN_START = (
+_TXN_START = Statement("start_user", (("u", "text"),), (
     "SELECT kind, body FROM memgui.documents WHERE user_id = %(u)s AND kind IN ('profile', 'history', 'metrics') "
     "UNION ALL SELECT '', NULL FROM memgui.users WHERE user_id = %(u)s "
     "UNION ALL SELECT '#', count(*) || ' ' || count(*) FILTER (WHERE NOT plain) FROM memgui.messages "
-    "WHERE user_id = %(u)s")
-
-_USER_LOCK = 0x6D656D75  # first key of the two-key advisory locks of users
+    "WHERE user_id = %(u)s"))
+_PREPARED = (_LOCK, _TXN_START, *pgrows.WRITES)
 _GLOBAL_LOCK = 0x6D656D63
 _CACHE_DOCS = 256  # decoded documents kept (their text decides whether they are still current)
 
@@ -56,6 +60,7 @@ class PostgresMemoryStore(MemoryStore):
         self.where = pgconnect.where(self.conninfo)
         self._mutex = threading.RLock()
         self._conn: psycopg.Connection | None = None
+        self._prepared: psycopg.Connection | None = None  # the connection ``_PREPARED`` were prepared on
         self._docs: dict[tuple[str, str], tuple[str, Doc]] = {}  # (user, kind) -> (stored text, decoded)
         with self._connection() as conn:
             self.schema_version = ensure_schema(conn, self.where)
@@ -63,14 +68,21 @@ class PostgresMemoryStore(MemoryStore):
     # -- the connection ------------------------------------------------------------------------------
     @contextlib.contextmanager
     def _connection(self) -> Iterator[psycopg.Connection]:
-        """The store's connection (reconnected when the server dropped it), errors as ``DatabaseError``."""
+        """The store's connection (reconnected when the server dropped it), errors as ``DatabaseError``.
+
+        A failure may have rolled a transaction back, and psycopg then deallocates every prepared statement
+        of the session (``DEALLOCATE ALL``): the next user transaction prepares its statements again."""
         with self._mutex:
             if self._conn is None or self._conn.closed or self._conn.broken:
                 self._conn = pgconnect.connect(self.conninfo)
             try:
                 yield self._conn
             except psycopg.Error as exc:
+                self._prepared = None
                 raise pgconnect.translate(exc, self.conninfo) from None
+            except BaseException:
+                self._prepared = None
+                raise
 
     def _path(self, user_id: str, kind: str) -> Path:
         """A name for the document in error messages (``CorruptDataError.path``)."""
@@ -112,7 +124,7 @@ class PostgresMemoryStore(MemoryStore):
         shell: Doc | None = None
         rows: list[tuple[int, Doc]] = []
         path = self._path(user_id, "history")
-        for seq, body in conn.execute(HISTORY_QUERY, {"u": user_id}).fetchall():
+        for seq, body in conn.execute(pgrows.HISTORY_QUERY, {"u": user_id}).fetchall():
             if seq == 0:
                 shell = self._checked(body, user_id, "history")
             else:
@@ -124,29 +136,50 @@ class PostgresMemoryStore(MemoryStore):
     # -- the seam: transactions ------------------------------------------------------------------------
     @contextlib.contextmanager
     def _user_txn(self, user_id: str, *, create: bool) -> Iterator[UserTxn]:
-        # Pipelined: the lock is sent with the first read (one round trip), the writes with the commit (another).
-        with self._connection() as conn, conn.pipeline(), conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_USER_LOCK, user_id))
-            # A statement of its own after the lock: read committed takes each statement's snapshot after the
-            # previous one, so what it reads is what the lock protects.
-            found = dict(conn.execute(_TXN_START, {"u": user_id}).fetchall())
-            exists = "" in found
-            count, irregular = (int(n) for n in found["#"].split())
-            txn = PgUserTxn(self, conn, user_id, exists, count, irregular)
-            if exists:
-                for kind in ("profile", "history", "metrics"):
-                    txn.cache[kind] = None if kind not in found else self._checked(found[kind], user_id, kind)
-            yield txn
-            if not txn.dirty:
-                return
-            if not exists:
-                if not create:
-                    raise ConflictError(f"user {user_id!r} does not exist")
-                conn.execute("INSERT INTO memgui.users (user_id) VALUES (%s)", (user_id,))
-            with conn.cursor() as cur:
-                txn.flush(cur)
+        with self._connection() as conn:
+            if self._prepared is not conn:
+                pgstatements.prepare(conn, _PREPARED)
+                self._prepared = conn
+            try:
+                # The read is a statement of its own after the lock: read committed takes each statement's
+                # snapshot after the previous one, so what it reads is what the lock protects.
+                start = Batch(conn, b"BEGIN")
+                start.run(_LOCK, {"u": user_id})
+                start.run(_TXN_START, {"u": user_id})
+                txn = self._begin(conn, user_id, dict(start.send().fetchall()))
+                existed = txn.exists  # a rule creating the user sets it
+                yield txn
+                end = Batch(conn)
+                if txn.dirty and not existed:
+                    if not create:
+                        raise ConflictError(f"user {user_id!r} does not exist")
+                    end.run(pgrows.INSERT_USER, {"u": user_id})
+                if txn.dirty:
+                    txn.flush(end)
+                end.command(b"COMMIT")
+                end.send()
+            except BaseException:
+                self._rollback(conn)
+                raise
         for key, (body, doc) in txn.committed_documents().items():  # the next transaction need not decode them
             self._remember(key, body, doc)
+
+    def _begin(self, conn: psycopg.Connection, user_id: str, found: dict[str, str]) -> PgUserTxn:
+        """The transaction over what its first query ``found``."""
+        exists = "" in found
+        count, irregular = (int(n) for n in found["#"].split())
+        txn = PgUserTxn(self, conn, user_id, exists, count, irregular)
+        if exists:
+            for kind in ("profile", "history", "metrics"):
+                txn.cache[kind] = None if kind not in found else self._checked(found[kind], user_id, kind)
+        return txn
+
+    @staticmethod
+    def _rollback(conn: psycopg.Connection) -> None:
+        """End a failed transaction (a broken connection is replaced by the next use)."""
+        if not conn.closed and not conn.broken:
+            with contextlib.suppress(psycopg.Error):
+                conn.execute("ROLLBACK")
 
     def _read_doc(self, user_id: str, kind: DocKind) -> Doc | None:
         with self._connection() as conn:

@@ -1,4 +1,5 @@
-"""The transactions of the PostgreSQL store: what a rule reads and stages, written by ``flush`` in one batch.
+"""The transactions of the PostgreSQL store: what a rule reads and stages, written by ``flush`` in one batch
+(sent with the commit, ``statements.py``).
 
 A user's kept messages are rows (schema version 3). ``append_message`` does not read the history: it knows
 how many rows there are (and whether all are plain) from the transaction's first query, stages one row, and,
@@ -10,12 +11,13 @@ plus what is staged; a rule that writes the history replaces every row.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Protocol
+from typing import Protocol
 
 import psycopg
 
 from memgui.store.backend import GlobalTxn, UserTxn
 from memgui.store.backends.postgres import rows as pgrows
+from memgui.store.backends.postgres.statements import Sink
 from memgui.store.codec import dump_json
 from memgui.store.config import StoreConfig
 from memgui.store.documents import Doc, DocKind, LogKind, normalize_message
@@ -35,9 +37,6 @@ class PgHost(Protocol):
                        user_id: str) -> tuple[Doc | None, list[tuple[int, Doc]]]: ...
 
     def _count_message(self, metrics: Doc, message: Doc, day: date) -> Doc: ...
-
-_UPSERT_DOC = ("INSERT INTO memgui.documents (user_id, kind, body) VALUES (%s, %s, %s) "
-               "ON CONFLICT (user_id, kind) DO UPDATE SET body = EXCLUDED.body")
 
 
 class PgUserTxn(UserTxn):
@@ -159,26 +158,27 @@ class PgUserTxn(UserTxn):
         if trimmed and self.config.ARCHIVE_TRIMMED:
             self.append("archive", [normalize_message(m) for m in trimmed])
 
-    def flush(self, cur: psycopg.Cursor[Any]) -> None:
-        """Send every staged change (pipelined: no statement waits for an answer)."""
+    def flush(self, sink: Sink) -> None:
+        """Queue every staged change in ``sink`` (nothing waits for an answer)."""
         uid = self.user_id
         if self.staged:
             bodies = {kind: pgrows.shell_of(doc, uid) if kind == "history" else
                       dump_json(doc, f"{uid}: {kind}").decode("utf-8") for kind, doc in self.staged.items()}
-            cur.executemany(_UPSERT_DOC, [(uid, kind, body) for kind, body in bodies.items()])
+            for kind, body in bodies.items():
+                sink.run(pgrows.UPSERT_DOC, {"u": uid, "kind": kind, "body": body})
             self.written = bodies
         for log, entries in self.replaced.items():
-            cur.execute("DELETE FROM memgui.log_entries WHERE user_id = %s AND log = %s", (uid, log))
-            pgrows.insert_entries(cur, uid, log, entries)
-        pgrows.trim_oldest(cur, uid, self.server_trim, archive=self.config.ARCHIVE_TRIMMED)
+            sink.run(pgrows.DELETE_LOG, {"u": uid, "log": log})
+            pgrows.insert_entries(sink, uid, log, entries)
+        pgrows.trim_oldest(sink, uid, self.server_trim, archive=self.config.ARCHIVE_TRIMMED)
         if "history" in self.staged:
-            cur.execute("DELETE FROM memgui.messages WHERE user_id = %s", (uid,))
-            pgrows.insert_messages(cur, uid, self.staged["history"]["messages"])
+            sink.run(pgrows.DELETE_ALL_ROWS, {"u": uid})
+            pgrows.insert_messages(sink, uid, self.staged["history"]["messages"])
         else:
-            pgrows.delete_rows(cur, uid, self.deleted)
+            pgrows.delete_rows(sink, uid, self.deleted)
         for log, entries in self.appends.items():
-            pgrows.insert_entries(cur, uid, log, entries)
-        pgrows.insert_messages(cur, uid, self.added, self.added_rows)
+            pgrows.insert_entries(sink, uid, log, entries)
+        pgrows.insert_messages(sink, uid, self.added, self.added_rows)
 
     def committed_documents(self) -> dict[tuple[str, str], tuple[str, Doc]]:
         """What the store may cache after the commit: (user, kind) -> (stored text, decoded document)."""

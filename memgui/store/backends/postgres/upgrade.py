@@ -15,6 +15,7 @@ from typing import Any
 import psycopg
 
 from memgui.store.backends.postgres.rows import insert_messages, shell_of
+from memgui.store.backends.postgres.statements import CursorSink
 from memgui.store.codec import parse_json
 from memgui.store.errors import MemoryStoreError
 
@@ -31,7 +32,7 @@ def messages_to_rows(conn: psycopg.Connection) -> int:
                 continue
             cur.execute("UPDATE memgui.documents SET body = %s WHERE user_id = %s AND kind = 'history'",
                         (shell_of(doc, user_id), user_id))
-            insert_messages(cur, user_id, doc["messages"])
+            insert_messages(CursorSink(cur), user_id, doc["messages"])
             moved += 1
     return moved
 
