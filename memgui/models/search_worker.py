@@ -57,6 +57,7 @@ class SearchWorker(JobWorker):
         self.index: SearchIndex | None = None
         self.build: ChildBuild | None = None  # the first build, running in a child process
         self._child_rebuilt = False
+        self._child_reindexed = 0  # users the child read, counted in the search's report
 
     @Slot(object, bool)
     def set_store(self, store: MemoryStore, read_only: bool) -> None:
@@ -124,9 +125,9 @@ class SearchWorker(JobWorker):
             where = self.index.where() if self.index is not None else ""
             self.done.emit(token, SearchDone(0, False, time.perf_counter() - started, 0, where, 0, False, str(exc)))
             return
-        rebuilt = report.rebuilt or self._child_rebuilt
-        self._child_rebuilt = False
-        self.done.emit(token, SearchDone(count, truncated, time.perf_counter() - started, report.reindexed,
+        rebuilt, reindexed = report.rebuilt or self._child_rebuilt, report.reindexed + self._child_reindexed
+        self._child_rebuilt, self._child_reindexed = False, 0
+        self.done.emit(token, SearchDone(count, truncated, time.perf_counter() - started, reindexed,
                                          index.where(), index.size(), rebuilt))
 
     def _build_elsewhere(self, token: int, index: SearchIndex) -> Job:
@@ -145,6 +146,7 @@ class SearchWorker(JobWorker):
             yield
         self.build = None
         self._child_rebuilt = bool(build.report and build.report.rebuilt)
+        self._child_reindexed = build.report.reindexed if build.report else 0
 
 
 def _unchanged() -> Generator[tuple[int, int], None, SyncReport]:
