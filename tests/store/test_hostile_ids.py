@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from workers.common import files_of, open_store
 
 from memgui.store import CorruptDataError, InvalidUserIdError
-from memgui.store.ids import PLAIN_ID, folder_for, id_from_folder, normalize_user_id
+from memgui.store.ids import PLAIN_ID, folder_for, id_from_folder, normalize_user_id, split_plain
 
 ACCEPTED = [
     "..", ".", "...", "/etc/passwd", "../../etc/passwd", "a/b", "a\\b", "C:x", "C:\\Windows", "CON", "COM1",
@@ -203,3 +203,26 @@ def test_any_accepted_ids_are_stored_inside_and_listed_back(texts: list[str]) ->
             assert real.parent == Path(os.path.realpath(root))
         assert store.get_all_users() == sorted(accepted)
         store.close()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.text(max_size=140), st.text(alphabet="ab_-~%4109", max_size=140)), max_size=8))
+def test_listing_splits_plain_names_exactly_as_decoding_does(names: list[str]) -> None:
+    plain, others = split_plain(names)
+    assert sorted(plain + others) == sorted(names)
+    for name in plain:
+        assert id_from_folder(name) == name
+    for name in others:
+        assert not (PLAIN_ID.fullmatch(name) and len(name) <= 128)
+
+
+def test_only_folders_an_id_maps_to_are_listed(tmp_path: Path) -> None:
+    root = tmp_path / "data"
+    store = open_store(root, DURABLE_WRITES=False)
+    store.create_user("alice")
+    store.create_user("zoë")
+    for name in ("a" * 129, "~41", "user 1", ".hidden", "~~not-a-digest"):
+        (root / name).mkdir()
+    (root / "plainfile").write_text("not a folder")
+    assert store.get_all_users() == ["alice", "zoë"]
+    store.close()

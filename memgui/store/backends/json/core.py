@@ -25,7 +25,7 @@ from memgui.store.codec import Codec
 from memgui.store.config import StoreConfig, build_config
 from memgui.store.documents import Doc, DocKind, LogKind, check_global, check_index, message_id
 from memgui.store.errors import ConfigError, CorruptDataError, EncryptionError, InvalidUserIdError
-from memgui.store.ids import folder_for, id_from_folder, is_hashed_folder, is_user_folder_name
+from memgui.store.ids import folder_for, id_from_folder, is_hashed_folder, is_user_folder_name, split_plain
 from memgui.store.interface import MemoryStore
 
 log = logging.getLogger(__name__)
@@ -205,10 +205,10 @@ class JsonCore(MemoryStore):
 
     def folder_id(self, name: str) -> str | None:
         """The user id stored in the folder ``name`` of DATA_DIR; None if it is not a user folder."""
+        if not is_hashed_folder(name):
+            return None if name.startswith(".") else id_from_folder(name)
         if not is_user_folder_name(name):
             return None
-        if not is_hashed_folder(name):
-            return id_from_folder(name)
         doc = self.files.load(self.layout.user_id_file(self.root / name), _check_user_id_doc)
         return doc["user_id"] if doc and folder_for(doc["user_id"]) == name else None
 
@@ -217,16 +217,15 @@ class JsonCore(MemoryStore):
             entries = list(os.scandir(self.root))
         except FileNotFoundError:
             return []
-        ids = []
-        for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
-                try:
-                    user_id = self.folder_id(entry.name)
-                except CorruptDataError as exc:
-                    log.warning("skipping %s: %s", entry.path, exc)
-                    continue
-                if user_id is not None:
-                    ids.append(user_id)
+        ids, others = split_plain([entry.name for entry in entries if entry.is_dir(follow_symlinks=False)])
+        for name in others:
+            try:
+                user_id = self.folder_id(name)
+            except CorruptDataError as exc:
+                log.warning("skipping %s: %s", self.root / name, exc)
+                continue
+            if user_id is not None:
+                ids.append(user_id)
         return sorted(ids)
 
     def _read_global(self) -> Doc | None:
