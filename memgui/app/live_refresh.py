@@ -82,9 +82,10 @@ class LiveRefresh(QObject):
         self._load_summary.connect(worker.load_summary)
         self._load_user.connect(worker.load_user)
         self._load_global.connect(worker.load_global)
-        worker.users_relisted.connect(self._on_users_relisted)
-        worker.summary_loaded.connect(self._on_summary)
-        worker.users_done.connect(self._on_users_done)
+        feed = self.session.users_feed
+        feed.users_relisted.connect(self._on_users_relisted)
+        feed.summary_loaded.connect(self._on_summary)
+        feed.users_done.connect(self._on_users_done)
         self.panes.tabs.currentChanged.connect(self._on_tab)
         self.panes.users.current_changed.connect(self._on_current_user)
 

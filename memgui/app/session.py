@@ -14,6 +14,7 @@ from memgui.models.conversation_model import ConversationModel
 from memgui.models.facts_model import FactsModel
 from memgui.models.json_tree_model import GlobalContextModel, ProfileModel
 from memgui.models.memories_model import MemoriesModel
+from memgui.models.paced_feed import PacedUsersFeed
 from memgui.models.store_worker import StoreWorker, UserDetails
 from memgui.models.users_model import UsersModel
 from memgui.store import MemoryStore
@@ -74,7 +75,8 @@ class WindowSession:
     ``users_done``: the current load has listed every user. ``shown_user``: the user the panes show ('')."""
 
     def __init__(self, window: QMainWindow, commands: WindowCommands, store: MemoryStore, *, read_only: bool,
-                 models: Models, panes: Panes, store_worker: StoreWorker) -> None:
+                 models: Models, panes: Panes, store_worker: StoreWorker,
+                 users_feed: PacedUsersFeed) -> None:
         self.window = window  # the parent of actions and dialogs, and the status bar's owner
         self.commands = commands
         self.store = store
@@ -82,6 +84,7 @@ class WindowSession:
         self.models = models
         self.panes = panes
         self.store_worker = store_worker
+        self.users_feed = users_feed  # the worker's users signals, paced: connect to these, not the worker's
         self.generation = 0
         self.users_done = False
         self.shown_user = ""

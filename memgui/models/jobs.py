@@ -5,18 +5,33 @@ round-robin, so a long job (listing 10,000 users, indexing a 200 MB archive, a s
 request queued behind it, and a newer request of the same kind replaces an older one (stale work dropped,
 as Orange's ``concurrent.py`` does). Steps are short Python work, so the GUI thread gets the GIL back often.
 Results go back through the worker's signals, which Qt queues to the GUI thread.
+
+Starting a worker thread shortens the interpreter's switch interval to ``SWITCH_INTERVAL_S`` (see
+``favor_gui_thread``): the GUI thread takes the GIL back for every call from Qt into Python (each ``data()`` of a
+paint), and with the default 5 ms it waits that long each time a worker runs Python, so painting 500 cells while
+the users list loaded took seconds (a 1.8 s stall measured at 100,000 users; 0.2 s with 0.2 ms).
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import sys
 from collections.abc import Iterator
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 log = logging.getLogger(__name__)
 Job = Iterator[None]
+SWITCH_INTERVAL_S = 0.0002
+
+
+def favor_gui_thread() -> None:
+    """Let a thread waiting for the GIL (the GUI thread, called from Qt) have it after ``SWITCH_INTERVAL_S`` of
+    another thread's Python instead of 5 ms. A shorter interval only costs a few microseconds per switch, paid
+    only while two threads want the GIL; a longer one set by the program is kept."""
+    if sys.getswitchinterval() > SWITCH_INTERVAL_S:
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
 
 
 class JobWorker(QObject):
@@ -82,6 +97,7 @@ class WorkerThread(QObject):
         # A plain callable, not a slot of self: it must run while this object is destroyed (its owner was
         # deleted without being closed), before Qt deletes the running QThread child, which would abort.
         self.destroyed.connect(functools.partial(_stop, self.qthread))
+        favor_gui_thread()
         self.qthread.start()
 
     def stop(self) -> None:
