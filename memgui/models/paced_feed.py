@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, SignalInstance, Slot
 
 from memgui.models.store_worker import StoreWorker
 
-BUDGET_MS = 25.0
+BUDGET_MS = 8.0
 
 
 class PacedUsersFeed(QObject):

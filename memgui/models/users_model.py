@@ -18,7 +18,15 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QModelRoleData,
+    QModelRoleDataSpan,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+)
 from PySide6.QtGui import QBrush, QColor, QIcon
 
 from memgui.models.roles import ERROR_ROLE, FILTER_ROLE, ROW_ROLE, SORT_ROLE
@@ -103,8 +111,23 @@ class UsersModel(QAbstractTableModel):
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._shown):
             return None
-        s = self._all[self._uid_at(index.row())]
-        column = index.column()
+        return self._value(self._all[self._uid_at(index.row())], index.column(), role)
+
+    def multiData(self, index: Index, roles: QModelRoleDataSpan | QModelRoleData) -> None:
+        """Every role a delegate asks for of one cell in one call (Qt's own ``multiData`` calls ``data`` once a
+        role: seven calls into Python a cell, each waiting for the GIL while a worker runs Python)."""
+        span: Any = roles  # the type stubs know neither a span's length nor its items
+        entries = [span] if isinstance(span, QModelRoleData) else [span[i] for i in range(len(span))]
+        valid = index.isValid() and 0 <= index.row() < len(self._shown)
+        s = self._all[self._uid_at(index.row())] if valid else None
+        for entry in entries:
+            value = None if s is None else self._value(s, index.column(), entry.role())
+            if value is None:
+                entry.clearData()
+            else:
+                entry.setData(value)
+
+    def _value(self, s: UserSummary, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
             return cell_texts(s)[column]
         if role == ROW_ROLE:

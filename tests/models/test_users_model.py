@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
 
-from PySide6.QtCore import QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelRoleData, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QTableView
 
 from memgui.models.roles import ERROR_ROLE, FILTER_ROLE, ROW_ROLE, SORT_ROLE
 from memgui.models.store_worker import summarize
@@ -97,3 +100,47 @@ def test_summaries_of_a_generated_store(demo: JsonMemoryStore) -> None:
     assert good.error is None and good.messages == demo.get_conversation_metrics("elysia_fan")["message_count"]
     assert good.current_streak == demo.get_streak("elysia_fan").current > 0
     assert good.zone == "Europe/Paris"
+
+
+def test_a_painted_cell_is_one_call_into_python_with_every_role_as_data_gives_it(qtbot: Any) -> None:
+    model = UsersModel()
+    model.append_users([_summary("a", "Ann", 5), _summary("b", "Bob", 1_500, error="bad file")])
+    proxy = QSortFilterProxyModel()
+    proxy.setSourceModel(model)
+    roles = [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.ForegroundRole,
+             Qt.ItemDataRole.TextAlignmentRole, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.FontRole,
+             ERROR_ROLE, SORT_ROLE, FILTER_ROLE]
+    for row in range(2):
+        for column in range(model.columnCount()):
+            for index in (model.index(row, column), proxy.index(row, column)):
+                for role in roles:
+                    entry = QModelRoleData(role)
+                    index.multiData(entry)  # through the proxy too, as a view's delegate asks
+                    got, want = entry.data(), index.data(role)
+                    if isinstance(want, QIcon):  # icons compare by the image they share
+                        got, want = got.cacheKey(), want.cacheKey()
+                    assert got == want, (row, column, role)
+    assert model.index(1, COL_MESSAGES).data() == "1,500"
+    calls = {"data": 0, "multi": 0}
+
+    class Counted(UsersModel):
+        def data(self, index: Any, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+            calls["data"] += 1
+            return super().data(index, role)
+
+        def multiData(self, index: Any, roles: Any) -> None:
+            calls["multi"] += 1
+            super().multiData(index, roles)
+
+    counted = Counted()
+    counted.append_users([_summary(f"u{i}", f"User {i}", i) for i in range(50)])
+    view = QTableView()
+    view.setModel(counted)
+    view.resize(600, 300)
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitExposed(view)
+    calls.update(data=0, multi=0)
+    view.grab()  # renders every visible cell now
+    assert calls["multi"] >= 7 * 5, calls  # every visible cell
+    assert calls["data"] < calls["multi"]  # not one call a role
