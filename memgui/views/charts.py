@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QColor, QCursor, QFontMetrics, QPen, QPixmap, QWheelEvent
+from PySide6.QtGui import QAction, QColor, QCursor, QFontMetrics, QPen, QPixmap, QShowEvent, QWheelEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
@@ -107,32 +107,64 @@ class ChartPanel(QFrame):
         self._export_button.setAutoRaise(True)
         self._export_button.clicked.connect(self._on_export)
         self.header.addWidget(self._export_button)
-        bottom = _DayAxis(orientation="bottom", utcOffset=0) if date_axis else _CountAxis("bottom")
-        self.plot = _PlotWidget(self, axisItems={"left": _CountAxis("left"), "bottom": bottom})
-        self.plot.setMenuEnabled(False)
-        self.plot.hideButtons()
-        self.plot.setMouseEnabled(x=False, y=False)
-        self.plot.setMinimumHeight(170)
-        # A fixed width: charts stacked in a column line up, and labels fit before the first repaint.
-        self.plot.getPlotItem().getAxis("left").setWidth(56)
+        self._date_axis = date_axis
+        self._plot: _PlotWidget | None = None  # made when first needed (see ``plot``)
+        self._plot_shown = True
+        self._plot_heights: tuple[int, int | None] = (170, None)  # minimum, maximum (None: no maximum)
         self._empty = QLabel(self.empty_text, self)
         self._empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._empty.setTextFormat(Qt.TextFormat.PlainText)
         self._empty.hide()
-        action = QAction("Export as PNG…", self)
-        action.triggered.connect(self._on_export)
-        for widget in (self, self.plot):
-            widget.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
-            widget.addAction(action)
+        self._export_action = QAction("Export as PNG…", self)
+        self._export_action.triggered.connect(self._on_export)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.addAction(self._export_action)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 8)
         layout.addLayout(self.header)
-        layout.addWidget(self.plot, 1)
         layout.addWidget(self._empty, 1)
-        self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.last_tooltip: str | None = None
         self.theme = ChartTheme.from_palette(self.palette())
-        self._apply_theme()
+
+    @property
+    def plot(self) -> _PlotWidget:
+        """The chart itself, made on first use: a pyqtgraph plot costs 12 ms to build, and the window's eight
+        charts sit in tabs that are not shown at start (0.1 s of the users list's first paint)."""
+        if self._plot is None:
+            bottom = _DayAxis(orientation="bottom", utcOffset=0) if self._date_axis else _CountAxis("bottom")
+            plot = self._plot = _PlotWidget(self, axisItems={"left": _CountAxis("left"), "bottom": bottom})
+            plot.setMenuEnabled(False)
+            plot.hideButtons()
+            plot.setMouseEnabled(x=False, y=False)
+            self._apply_heights()
+            # A fixed width: charts stacked in a column line up, and labels fit before the first repaint.
+            plot.getPlotItem().getAxis("left").setWidth(56)
+            plot.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+            plot.addAction(self._export_action)
+            self.layout().insertWidget(1, plot, 1)  # type: ignore[union-attr]
+            plot.setVisible(self._plot_shown)
+            plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
+            self._apply_theme()
+            self.configure_plot(plot)
+        return self._plot
+
+    def configure_plot(self, plot: _PlotWidget) -> None:
+        """What a kind of chart sets on its plot once it is made."""
+
+    def set_plot_heights(self, minimum: int, maximum: int | None = None) -> None:
+        self._plot_heights = (minimum, maximum)
+        self._apply_heights()
+
+    def _apply_heights(self) -> None:
+        if self._plot is not None:
+            minimum, maximum = self._plot_heights
+            self._plot.setMinimumHeight(minimum)
+            if maximum is not None:
+                self._plot.setMaximumHeight(maximum)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        self.plot  # noqa: B018  (made now, in its place, before it is painted)
+        super().showEvent(event)
 
     # -- data and look -----------------------------------------------------------------------------
     @property
@@ -143,18 +175,21 @@ class ChartPanel(QFrame):
         """Show ``text`` (or ``empty_text``) instead of the plot."""
         self._empty.setText(text or self.empty_text)
         self._empty.setVisible(empty)
-        self.plot.setVisible(not empty)
+        self._plot_shown = not empty
+        if self._plot is not None:
+            self._plot.setVisible(not empty)
 
     @property
     def is_empty(self) -> bool:
-        return self._empty.isVisibleTo(self) or not self.plot.isVisibleTo(self)
+        return self._empty.isVisibleTo(self) or not self._plot_shown
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
         if event.type() == QEvent.Type.PaletteChange:
             self.theme = ChartTheme.from_palette(self.palette())
-            self._apply_theme()
-            self.redraw()
+            if self._plot is not None:  # a plot made later takes the new theme then
+                self._apply_theme()
+                self.redraw()
 
     def _apply_theme(self) -> None:
         theme = self.theme
@@ -218,6 +253,7 @@ class ChartPanel(QFrame):
 
     def render_pixmap(self) -> QPixmap:
         """The chart as shown, title included, without the export button."""
+        self.plot  # noqa: B018  (a chart never shown is made before it is drawn)
         self._export_button.setVisible(False)
         try:
             return self.grab()
@@ -254,14 +290,16 @@ class DailyChart(ChartPanel):
     def __init__(self, title: str, unit: str, parent: QWidget | None = None) -> None:
         super().__init__(title, parent, date_axis=True)
         self.unit = unit
-        self.plot.setMouseEnabled(x=True, y=False)
         self._title.setToolTip("Drag to move through time, Ctrl+wheel to zoom; “Show all days” in the context menu")
-        show_all = QAction("Show all days", self)
-        show_all.triggered.connect(self.show_all_days)
-        self.plot.addAction(show_all)
+        self._show_all = QAction("Show all days", self)
+        self._show_all.triggered.connect(self.show_all_days)
         self.days: tuple[date, ...] = ()
         self.series: list[Series] = []
         self.curves: dict[str, pg.PlotDataItem] = {}
+
+    def configure_plot(self, plot: _PlotWidget) -> None:
+        plot.setMouseEnabled(x=True, y=False)
+        plot.addAction(self._show_all)
 
     def set_data(self, days: Sequence[date], series: Sequence[Series]) -> None:
         self.days, self.series = tuple(days), list(series)
@@ -329,7 +367,9 @@ class BarChart(ChartPanel):
         self.labels: tuple[str, ...] = ()
         self.series: list[Series] = []
         self.bars: dict[str, pg.BarGraphItem] = {}
-        self.plot.getPlotItem().showGrid(x=horizontal, y=not horizontal, alpha=0.25)
+
+    def configure_plot(self, plot: _PlotWidget) -> None:
+        plot.getPlotItem().showGrid(x=self.horizontal, y=not self.horizontal, alpha=0.25)
 
     def set_data(self, labels: Sequence[str], series: Sequence[Series]) -> None:
         self.labels, self.series = tuple(labels), list(series)
@@ -400,16 +440,17 @@ class CalendarHeatmap(ChartPanel):
         self.current: tuple[date, date] | None = None
         self.longest: tuple[date, date] | None = None
         self.spots = pg.ScatterPlotItem(pxMode=False, symbol="s", size=0.82)
-        self.plot.setMinimumHeight(150)
-        self.plot.setMaximumHeight(190)
-        item = self.plot.getPlotItem()
-        item.showGrid(x=False, y=False)
-        item.getAxis("left").setTicks([[(6.0, "Mon"), (4.0, "Wed"), (2.0, "Fri")]])
-        item.getViewBox().setAspectLocked(True)
+        self.set_plot_heights(150, 190)
         self.caption = QLabel(self)
         self.caption.setTextFormat(Qt.TextFormat.RichText)  # our own numbers and dates, no user text
         self.caption.setWordWrap(True)  # wraps between its items in a narrow pane (non-breaking inside each)
         self.layout().addWidget(self.caption)  # type: ignore[union-attr]
+
+    def configure_plot(self, plot: _PlotWidget) -> None:
+        item = plot.getPlotItem()
+        item.showGrid(x=False, y=False)
+        item.getAxis("left").setTicks([[(6.0, "Mon"), (4.0, "Wed"), (2.0, "Fri")]])
+        item.getViewBox().setAspectLocked(True)
 
     def set_data(self, cells: Sequence[tuple[date, int, bool]], current: tuple[date, date] | None,
                  longest: tuple[date, date] | None) -> None:

@@ -72,8 +72,8 @@ class OverviewView(ActivityPane):
         self.streaks_chart = BarChart("Current streaks (days)", "users", body, empty_text="No users")
         self.top_chart = BarChart("Top users by messages", "messages", body, horizontal=True,
                                   empty_text="No messages yet")
-        self.top_chart.plot.setMinimumHeight(230)
-        self.streaks_chart.plot.setMinimumHeight(230)
+        self.top_chart.set_plot_heights(230)
+        self.streaks_chart.set_plot_heights(230)
         self.charts: dict[str, ChartPanel] = {"active": self.active_chart, "streaks": self.streaks_chart,
                                               "top": self.top_chart}
         self.breaking = QTableWidget(0, len(BREAKING_COLUMNS), body)
