@@ -306,3 +306,23 @@ def test_charts_take_their_colors_from_the_palette(qtbot: QtBot, view: MetricsVi
     image = view.messages_chart.plot.grab().toImage()
     corner = image.pixelColor(image.width() - 3, 3)  # inside the plot's background
     assert abs(corner.lightness() - base.lightness()) < 10
+
+
+def test_a_chart_is_made_when_first_shown_in_the_palette_set_meanwhile(qtbot: QtBot, view: MetricsView,
+                                                                        tmp_path: Path) -> None:
+    """A pane not shown yet holds no pyqtgraph plot (the window's hidden tabs cost the first paint nothing);
+    showing it makes every plot, themed with the palette set before, and a never-shown chart still exports."""
+    assert all(chart._plot is None for chart in view.charts.values())
+    view.setPalette(_dark_palette())
+    path = view.facts_chart.export_png(str(tmp_path / "facts.png"))  # made to be drawn, though never shown
+    assert path is not None and not QImage(path).isNull()
+    view.show()
+    qtbot.waitExposed(view)
+    assert view.messages_chart._plot is None  # the placeholder shows until a user is chosen
+    show_user(qtbot, view, "ana")
+    base = view.palette().color(QPalette.ColorRole.Base)
+    for chart in view.charts.values():
+        assert chart._plot is not None and chart.plot.isVisibleTo(chart), chart.title
+        assert chart.plot.backgroundBrush().color() == base, chart.title
+    assert view.calendar.plot.maximumHeight() == 190  # heights asked for before the plot existed
+    assert [a.text() for a in view.words_chart.plot.actions()] == ["Export as PNG…", "Show all days"]
