@@ -63,6 +63,13 @@ class _DayAxis(pg.DateAxisItem):  # type: ignore[misc]
     """Dates that name their month: "Sep 14" a few days apart, "Sep 2026" months apart, "2026" years apart.
     The points are the user's local days (``chart_format.day_x``), so the labels are days in the user's zone."""
 
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, list[float]]]:
+        """Only the finest level of ticks: pyqtgraph also draws the coarser one on the same line, and "Nov 2026"
+        landed on top of "Oct 29" and "Nov 3"; the finest labels name their month (or year) themselves."""
+        levels: list[tuple[float, list[float]]] = super().tickValues(minVal, maxVal, size)
+        shown = [level for level in levels if level[1]]
+        return shown[-1:]
+
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
         if spacing >= 300 * DAY:
             pattern = "%Y"

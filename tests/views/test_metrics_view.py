@@ -326,3 +326,17 @@ def test_a_chart_is_made_when_first_shown_in_the_palette_set_meanwhile(qtbot: Qt
         assert chart.plot.backgroundBrush().color() == base, chart.title
     assert view.calendar.plot.maximumHeight() == 190  # heights asked for before the plot existed
     assert [a.text() for a in view.words_chart.plot.actions()] == ["Export as PNG…", "Show all days"]
+
+
+def test_the_day_axis_draws_one_level_of_labels(qtbot: QtBot, view: MetricsView) -> None:
+    """pyqtgraph draws a month level over the day level of a date axis ("Nov 2026" on top of "Oct 29" and
+    "Nov 3"); only the finest level is drawn, and its labels name their month."""
+    show_user(qtbot, view, "ana")
+    view.messages_chart.plot.grab()  # the axis measures its font when first drawn
+    axis = view.messages_chart.plot.getPlotItem().getAxis("bottom")
+    low, high = day_x(date(2026, 10, 10)), day_x(date(2026, 11, 6))
+    levels = axis.tickValues(low, high, 600)
+    assert len(levels) == 1 and len(levels[0][1]) >= 3
+    spacing, values = levels[0]
+    labels = axis.tickStrings(values, 1.0, spacing)
+    assert all(label[:3] in ("Oct", "Nov") and label[4:].isdigit() for label in labels), labels
