@@ -19,6 +19,7 @@ from typing import Any
 from memgui.store.codec import Codec
 from memgui.store.config import StoreConfig
 from memgui.store.documents import Doc, DocKind, LogKind
+from memgui.store.errors import MemoryStoreError
 from memgui.store.timeutil import local_zone, now_utc, parse_zone
 
 
@@ -145,6 +146,10 @@ class GlobalTxn(abc.ABC):
     def write(self, doc: Doc) -> None: ...
 
 
+#: One document of a bulk read: the document, None when absent, or the error reading it raised.
+DocOrError = Doc | None | MemoryStoreError
+
+
 class StoreSeam(abc.ABC):
     """What a backend provides to the rules. ``config`` is the validated configuration."""
 
@@ -184,6 +189,21 @@ class StoreSeam(abc.ABC):
     @abc.abstractmethod
     def _read_doc(self, user_id: str, kind: DocKind) -> Doc | None:
         """A lock-free read of one document as last committed; None when absent."""
+
+    def _read_docs(self, user_ids: list[str], kinds: tuple[DocKind, ...]) -> dict[str, dict[DocKind, DocOrError]]:
+        """Lock-free reads of ``kinds`` for many users at once: per user and kind the document, None when
+        absent, or the ``MemoryStoreError`` reading it raised (the other documents still answer). A backend
+        that can read them in one round trip overrides this; its answers must equal ``_read_doc``'s."""
+        out: dict[str, dict[DocKind, DocOrError]] = {}
+        for uid in user_ids:
+            docs: dict[DocKind, DocOrError] = {}
+            for kind in kinds:
+                try:
+                    docs[kind] = self._read_doc(uid, kind)
+                except MemoryStoreError as exc:
+                    docs[kind] = exc
+            out[uid] = docs
+        return out
 
     @abc.abstractmethod
     def _read_log(self, user_id: str, log: LogKind) -> list[Doc]:

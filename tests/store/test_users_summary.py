@@ -7,10 +7,14 @@ import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import psycopg
+import pytest
+
 from memgui.store import JsonMemoryStore, MemoryStore, build_config
 from memgui.store.backends.memory import InMemoryStore
-from memgui.store.documents import META_DIR
-from memgui.store.read.users_summary import CACHE_NAME, SummaryCache, UserRow, read_row
+from memgui.store.documents import META_DIR, USER_FILES
+from memgui.store.ids import folder_for
+from memgui.store.read.users_summary import CACHE_NAME, SummaryCache, UserRow, read_row, read_rows
 
 
 def _store(path: Path) -> JsonMemoryStore:
@@ -127,3 +131,38 @@ def test_the_current_streak_follows_the_day_it_is_asked_on() -> None:
     assert row.current_streak(at, timezone.utc) == 5  # continued by yesterday
     assert row.current_streak(at + timedelta(days=1), timezone.utc) == 0  # a day was missed
     assert UserRow("v").current_streak(at, timezone.utc) == 0
+
+
+def _damage(store: MemoryStore, backend: str, user_id: str) -> None:
+    """Make ``user_id``'s metrics unreadable, as a disk or a hand edit would."""
+    if backend == "json":
+        folder = store.folder()
+        assert folder is not None
+        (folder / folder_for(user_id) / USER_FILES["metrics"]).write_text("{ not json")
+    else:
+        with psycopg.connect(store.config.DATABASE_URL, autocommit=True) as conn:
+            conn.execute("UPDATE memgui.documents SET body = '{ not json' WHERE user_id = %s AND kind = 'metrics'",
+                         (user_id,))
+
+
+def test_rows_read_in_bulk_equal_rows_read_one_by_one(any_store: MemoryStore, backend: str,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    store = any_store
+    day = datetime(2026, 3, 1, 9, tzinfo=timezone.utc)
+    for n in range(5):
+        uid = f"user{n}"
+        store.update_user_profile(uid, {"name": f"Name {n}", "timezone": "Asia/Tokyo" if n % 2 else "UTC"})
+        for d in range(n + 1):
+            store.add_message(uid, "user", f"day {d}", timestamp=(day + timedelta(days=d)).isoformat())
+            store.update_streak(uid, day + timedelta(days=d))
+        store.add_user_fact(uid, "food", f"likes dish {n}")
+    if backend != "memory":
+        _damage(store, backend, "user3")
+    ids = [*store.get_all_users(), "nobody"]
+    one_by_one = [read_row(store, uid) for uid in ids]
+    assert one_by_one[1].messages == 2 and one_by_one[1].facts == 1 and one_by_one[1].zone
+    if backend != "memory":
+        assert one_by_one[3].error and "metrics" in one_by_one[3].error and one_by_one[3].name == "Name 3"
+    if backend == "postgres":  # one statement for all of them: a read of one document would fail here
+        monkeypatch.setattr(store, "_read_doc", lambda *_: pytest.fail("read one document at a time"))
+    assert read_rows(store, ids) == one_by_one

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from memgui.store import fileio
-from memgui.store.documents import JOURNAL_FILE, META_DIR, USER_FILES
+from memgui.store.documents import JOURNAL_FILE, META_DIR, USER_FILES, DocKind
 from memgui.store.errors import MemoryStoreError
 from memgui.store.ids import folder_for
 from memgui.store.interface import MemoryStore
@@ -95,7 +95,7 @@ def read_row(store: MemoryStore, user_id: str) -> UserRow:
     errors = []
     profile: dict[str, Any] = {}
     metrics: dict[str, Any] = {}
-    facts = 0
+    facts: dict[str, Any] = {}
     try:
         profile = store.get_user_profile(user_id)
     except MemoryStoreError as exc:
@@ -105,12 +105,39 @@ def read_row(store: MemoryStore, user_id: str) -> UserRow:
     except MemoryStoreError as exc:
         errors.append(str(exc))
     try:
-        facts = sum(len(items) for items in store.get_user_facts(user_id).values())
+        facts = store.get_user_facts(user_id)
     except MemoryStoreError as exc:
         errors.append(str(exc))
+    return _row_of(user_id, profile, metrics, facts, errors, store.default_zone)
+
+
+_KINDS: tuple[DocKind, ...] = ("profile", "metrics", "facts")
+
+
+def read_rows(store: MemoryStore, user_ids: list[str]) -> list[UserRow]:
+    """The rows of ``user_ids`` in that order, equal to ``read_row``'s, from one bulk read of the backend
+    (a database answers every user's documents in one round trip, where ``read_row`` costs three each)."""
+    found = store._read_docs(user_ids, _KINDS)
+    rows = []
+    for uid in user_ids:
+        docs, errors = {}, []
+        for kind, doc in found[uid].items():
+            if isinstance(doc, MemoryStoreError):
+                errors.append(str(doc))
+            else:
+                docs[kind] = doc or {}
+        facts = docs.get("facts") or {}
+        rows.append(_row_of(uid, docs.get("profile") or {}, docs.get("metrics") or {},
+                            facts.get("categories", {}), errors, store.default_zone))
+    return rows
+
+
+def _row_of(user_id: str, profile: dict[str, Any], metrics: dict[str, Any], facts: dict[str, Any],
+            errors: list[str], default_zone: tzinfo) -> UserRow:
+    """The row of a user's profile, metrics and facts by category (read-only; ``errors``: what failed)."""
     tz = profile.get("timezone") if isinstance(profile.get("timezone"), str) else None
-    zone = resolve_zone(tz, store.default_zone)
-    moment = _moment(metrics.get("last_interaction"), zone, store.default_zone)
+    zone = resolve_zone(tz, default_zone)
+    moment = _moment(metrics.get("last_interaction"), zone, default_zone)
     days = active_days(metrics)
     found = spans(days)
     last = found[-1] if found else None
@@ -121,7 +148,7 @@ def read_row(store: MemoryStore, user_id: str) -> UserRow:
         user_id=user_id, name=name if isinstance(name, str) else "", zone=zone_label(zone), timezone=tz,
         last_active=moment.strftime("%Y-%m-%d %H:%M") if moment else "",
         last_active_epoch=moment.timestamp() if moment else -1.0,
-        messages=_int(metrics.get("message_count")), facts=facts,
+        messages=_int(metrics.get("message_count")), facts=sum(len(items) for items in facts.values()),
         run_start=last.start.isoformat() if last else None, run_end=last.end.isoformat() if last else None,
         longest=longest, error="; ".join(errors) or None,
     )
@@ -285,7 +312,12 @@ class SummaryCache:
         wanted = list(ids)
         self.forget(set(wanted) if keep is None else keep)
         for start in range(0, len(wanted), batch):
-            yield [self.row(uid) for uid in wanted[start:start + batch]]
+            if self.root is None:  # nothing to keep a signature of: every row is read, a batch in one go
+                rows = read_rows(self.store, wanted[start:start + batch])
+                self.reread += len(rows)
+                yield rows
+            else:
+                yield [self.row(uid) for uid in wanted[start:start + batch]]
 
     def forget(self, keep: set[str]) -> None:
         """Drop the rows of users not in ``keep`` (erased, renamed)."""
