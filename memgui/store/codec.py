@@ -39,6 +39,12 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 _DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
 
 
+def decode_text(text: str) -> Any:
+    """One strict JSON value from ``text``, ``ValueError`` (or ``RecursionError``) for anything else: the
+    quick check of many documents; ``parse_json`` then names the one that failed."""
+    return _DECODER.decode(text)
+
+
 def parse_json(data: bytes, path: Path, where: str = "") -> Any:
     """One strict JSON value from ``data``; ``CorruptDataError(path)`` for anything else.
 

@@ -58,12 +58,18 @@ class StreakSummary:
 
 def spans(days: Iterable[date]) -> list[Span]:
     """The runs of consecutive days among ``days``, oldest first."""
+    ordered = sorted(set(days))
+    if not ordered:
+        return []
     found: list[Span] = []
-    for day in sorted(set(days)):
-        if found and day - found[-1].end == timedelta(days=1):
-            found[-1] = Span(found[-1].start, day)
-        else:
-            found.append(Span(day, day))
+    one = timedelta(days=1)
+    start = previous = ordered[0]
+    for day in ordered[1:]:  # a Span per run, not one per day (100,000 users' rows are made at once)
+        if day - previous != one:
+            found.append(Span(start, previous))
+            start = day
+        previous = day
+    found.append(Span(start, previous))
     return found
 
 
