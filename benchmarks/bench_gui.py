@@ -30,7 +30,7 @@ from stall import StallMeter, dispose, peak_mb
 
 from memgui.__main__ import settle_garbage_collector
 from memgui.app import MainWindow
-from memgui.store import JsonMemoryStore, build_config
+from memgui.store import JsonMemoryStore, MemoryStore, build_config
 from memgui.store.documents import META_DIR
 from memgui.store.read.users_summary import CACHE_NAME
 
@@ -105,9 +105,9 @@ def _write_users_here(path: Path, users: int) -> None:
             (folder / name).write_text(json.dumps(doc), "utf-8")
 
 
-def load_users(app: QApplication, folder: Path, settings: QSettings, label: str) -> None:
-    """Open a window on ``folder`` and time the users list: first paint, every column, filter, sort, stalls."""
-    store = open_store(folder)
+def load_users(app: QApplication, store: MemoryStore, settings: QSettings, label: str) -> dict[str, float]:
+    """Open a window on ``store`` and time the users list: first paint, every column, filter, sort, stalls
+    (printed, and returned in seconds)."""
     meter = StallMeter()
     start = time.perf_counter()
     window = MainWindow(store, settings=settings)
@@ -145,7 +145,8 @@ def load_users(app: QApplication, folder: Path, settings: QSettings, label: str)
     print(f"  sort by messages {sort_time * 1000:8.0f} ms   (target < 100 ms)")
     print(f"  peak memory      {peak_mb():8.0f} MiB  (target < 1024 MiB, whole process so far)")
     dispose(window)
-    store.close()
+    return {"first paint": first_paint, "every column": filled, "checked": checked, "stall": load_stall,
+            "filter": filter_time, "sort": sort_time}
 
 
 def reference_users(folder: Path, sample: int) -> None:
@@ -169,8 +170,10 @@ def reference_users(folder: Path, sample: int) -> None:
 def bench_users(app: QApplication, folder: Path, settings: QSettings, sample: int) -> None:
     reference_users(folder, sample)
     (folder / META_DIR / CACHE_NAME).unlink(missing_ok=True)
-    load_users(app, folder, settings, "cold cache")
-    load_users(app, folder, settings, "warm cache")
+    for label in ("cold cache", "warm cache"):
+        store = open_store(folder)
+        load_users(app, store, settings, label)
+        store.close()
 
 
 def bench_conversation(app: QApplication, folder: Path, settings: QSettings, meter: StallMeter) -> None:

@@ -6,7 +6,11 @@ on, synchronous_commit on), then measures for one writer and for 8 writer proces
 - raw: ``INSERT INTO raw VALUES (...)`` autocommitted, one row per commit (the server's durable commit rate);
 - store: ``add_message`` of a short message on a user with a full history (MAX_MESSAGES=100).
 
-The goal is a ratio of 0.5 or more. Usage: ``python benchmarks/bench_postgres.py [--seconds 5]``.
+The goal is a ratio of 0.5 or more. Then the window (``--users``, default 10,000; 0 skips it): the same users,
+written in the v1 layout (``bench_gui.write_users``, cached between runs) and copied into the database with
+``copy_store``, opened in the admin window on the folder (summary cache cold, then warm) and on the database:
+first paint and every column filled, side by side (goal: the database no slower than the folder).
+Usage: ``python benchmarks/bench_postgres.py [--seconds 5] [--users 10000] [--cache DIR]``.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -23,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from support.pg_server import PgServer  # type: ignore[import-not-found]
 
 from memgui.store import build_config, create_memory_store
+from memgui.store.config import StoreConfig
 
 
 def _raw(conninfo: str, seconds: float, worker: int) -> int:
@@ -59,9 +65,49 @@ def _rate(target: object, conninfo: str, seconds: float, writers: int) -> float:
     return float(count) / seconds  # each writer counts only within its own window of ``seconds``
 
 
+def _window(conninfo: str, users: int, cache: Path) -> None:
+    """First paint and every column of the users list: a folder (cold, warm cache) beside the database."""
+    import bench_gui  # Qt, offscreen: only for this part
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from memgui.store.documents import META_DIR
+    from memgui.store.ops.copy import copy_store
+    from memgui.store.read.users_summary import CACHE_NAME
+
+    folder = cache / f"users-v1-{users}"
+    bench_gui.write_users(folder, users)
+    start = time.perf_counter()
+    with bench_gui.open_store(folder) as src, create_memory_store(_config(conninfo)) as dst:
+        copy_store(src, dst)
+    print(f"copied {users:,} users into the database in {time.perf_counter() - start:.1f} s")
+    app = QApplication.instance() or QApplication([])
+    assert isinstance(app, QApplication)
+    settings = QSettings(str(cache / "settings.ini"), QSettings.Format.IniFormat)
+    (folder / META_DIR / CACHE_NAME).unlink(missing_ok=True)
+    figures = {}
+    for label in ("folder, cold cache", "folder, warm cache", "PostgreSQL"):
+        opened = create_memory_store(_config(conninfo)) if label == "PostgreSQL" else bench_gui.open_store(folder)
+        with opened as store:
+            figures[label] = bench_gui.load_users(app, store, settings, label)
+    print(f"\nusers list of {users:,} users: {'':22} first paint   every column")
+    for label, got in figures.items():
+        print(f"  {label:42} {got['first paint'] * 1e3:8.0f} ms  {got['every column'] * 1e3:10.0f} ms")
+    pg, cold = figures["PostgreSQL"], figures["folder, cold cache"]
+    print(f"  database / folder (cold): first paint x{pg['first paint'] / cold['first paint']:.2f}, "
+          f"every column x{pg['every column'] / cold['every column']:.2f} (goal: at most x1)")
+
+
+def _config(conninfo: str) -> StoreConfig:
+    return build_config({"STORAGE_BACKEND": "postgres", "DATABASE_URL": conninfo, "DEFAULT_TIMEZONE": "UTC"},
+                        environ={})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--users", type=int, default=10_000, help="users of the window part (0: skip it)")
+    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "memgui-bench")
     args = parser.parse_args()
     server = PgServer().start()
     try:
@@ -77,6 +123,8 @@ def main() -> None:
             store = _rate(_store, conninfo, args.seconds, writers)
             print(f"{writers} writer(s): durable add_message {store:,.0f}/s, raw single-row commit {raw:,.0f}/s, "
                   f"ratio {store / raw:.2f}")
+        if args.users:
+            _window(server.new_database(), args.users, args.cache)
     finally:
         server.destroy()
 

@@ -186,7 +186,7 @@ class StoreWorker(JobWorker):
         # once and correct a moment later, instead of blank until every file was looked at.
         missing: list[str] = []
         for start in range(0, total, IDS_PER_BATCH):
-            missing.extend(u for u in ids[start : start + IDS_PER_BATCH] if self.summaries.cached(u) is None)
+            missing.extend(self.summaries.stale(ids[start : start + IDS_PER_BATCH]))
             yield
         done = total - len(missing)
         pending = list[UserSummary]()
@@ -258,8 +258,8 @@ class StoreWorker(JobWorker):
         new = [uid for uid in ids if uid not in known]
         summaries: list[UserSummary] = []
         for start in range(0, len(new), USERS_PER_STEP):
-            summaries.extend(to_summary(self.summaries.row(uid), now, self.store.default_zone)
-                             for uid in new[start : start + USERS_PER_STEP])
+            summaries.extend(to_summary(row, now, self.store.default_zone)
+                             for row in self.summaries.rows_of(new[start : start + USERS_PER_STEP]))
             yield
         self.summaries.forget(set(ids))
         self._save.start()

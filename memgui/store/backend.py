@@ -205,6 +205,16 @@ class StoreSeam(abc.ABC):
             out[uid] = docs
         return out
 
+    def _row_signatures(self, user_ids: list[str]) -> dict[str, tuple[int, ...]] | None:
+        """For a backend whose files are not stat-able: per user, numbers that change whenever the profile,
+        metrics or facts document does (row versions), in one round trip; None: no such thing (the users list
+        then reads every row each time). A folder's files are signed by ``read/users_summary.py`` itself."""
+        return None
+
+    def _identity(self) -> str:
+        """What tells this store from another at the same address (a database made again): '' when nothing."""
+        return ""
+
     @abc.abstractmethod
     def _read_log(self, user_id: str, log: LogKind) -> list[Doc]:
         """A lock-free read of a whole log; [] when absent."""

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -166,3 +167,29 @@ def test_rows_read_in_bulk_equal_rows_read_one_by_one(any_store: MemoryStore, ba
     if backend == "postgres":  # one statement for all of them: a read of one document would fail here
         monkeypatch.setattr(store, "_read_doc", lambda *_: pytest.fail("read one document at a time"))
     assert read_rows(store, ids) == one_by_one
+
+
+def test_a_database_cache_reads_again_only_the_user_another_process_wrote(
+        make_store: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    store = make_store(STORAGE_BACKEND="postgres")
+    for uid in ("alice", "bob", "carol"):
+        store.update_user_profile(uid, {"name": uid.title()})
+        store.add_message(uid, "user", "hello")
+    first = SummaryCache(store, persist=True)
+    assert _all_rows(first, store)["bob"].messages == 1 and first.reread == 3
+    first.save()
+    assert first.path is not None and first.path.is_file()
+    assert first.path.parent == tmp_path / "cache" / "memgui" / "summaries"
+
+    other = make_store(STORAGE_BACKEND="postgres")  # another connection: another process as far as rows go
+    other.add_message("bob", "user", "again")
+    warm = SummaryCache(store, persist=True)
+    warm.load()
+    assert warm.stale(store.get_all_users()) == ["bob"]
+    rows = _all_rows(warm, store)
+    assert warm.reread == 1 and rows["bob"].messages == 2 and rows["alice"].name == "Alice"
+
+    store.erase_user("carol")
+    SummaryCache.forget_on_disk(store, "carol")
+    assert b"carol" not in first.path.read_bytes() and b"alice" in first.path.read_bytes()

@@ -7,7 +7,13 @@ A row is read again only when its signature changed, whoever wrote (this window,
 ``memory_management`` code). The signature is taken before the read, so a write racing the read leaves a
 signature that no longer matches and the row is read again next time: the cache can be stale only for one load.
 
-The cache is ``DATA_DIR/.memgui/users_summary.json`` (a header line, then one JSON line per user); it is
+On PostgreSQL the signature is each document row's version (``xmin``, ``ctid``: the backend's
+``_row_signatures``, one statement for a thousand users) and the rows to read again are read in one statement
+per batch (``read_rows``).
+
+The cache is ``DATA_DIR/.memgui/users_summary.json`` (a header line, then one JSON line per user); for a
+database, ``$XDG_CACHE_HOME/memgui/summaries/<hash of its address>.json``, its header naming the database's OID
+and the cluster's identifier, so a database made again at the same address is not taken for the old one. It is
 written only when the caller allows it (never in read-only mode), never for an encrypted store (memory only:
 no plaintext on disk), and a damaged or foreign file is ignored and replaced. The current streak depends on
 today, so a row keeps the latest run of active days and ``current_streak`` works it out
@@ -19,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import hashlib
 import json
 import operator
 import os
@@ -169,7 +176,7 @@ def _int(value: Any) -> int:
 
 def _write(path: Path, text: str) -> bool:
     try:
-        path.parent.mkdir(exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         fileio.atomic_write(path, text.encode("utf-8"), durable=False)
     except (OSError, MemoryStoreError):
         return False
@@ -181,15 +188,28 @@ _FIELDS = [f.name for f in dataclasses.fields(UserRow)]
 row_values = operator.attrgetter(*_FIELDS)
 
 
+def place_of(store: MemoryStore) -> Path | None:
+    """The cache file of ``store``: in its folder's bookkeeping folder; for a database (a backend with row
+    signatures) in the user's cache folder, named by a hash of its address; None for a store in memory."""
+    root = store.folder()
+    if root is not None:
+        return root / META_DIR / CACHE_NAME
+    if store._row_signatures([]) is None:
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    name = hashlib.sha256(store.location().encode("utf-8")).hexdigest()[:32]
+    return Path(base) / "memgui" / "summaries" / f"{name}.json"
+
+
 class SummaryCache:
-    """The rows of one store keyed by their files' signatures (see the module's docstring)."""
+    """The rows of one store keyed by their documents' signatures (see the module's docstring)."""
 
     def __init__(self, store: MemoryStore, *, persist: bool) -> None:
         self.store = store
         self.root: Path | None = store.folder()
         self.encrypted = bool(store.config.ENCRYPTION_ENABLED)
-        self.persist = persist and self.root is not None and not self.encrypted
-        self.path = None if self.root is None else self.root / META_DIR / CACHE_NAME
+        self.path = place_of(store)
+        self.persist = persist and self.path is not None and not self.encrypted
         self._key = str(store.default_zone)
         self.rows: dict[str, tuple[Signature, UserRow]] = {}
         self.dirty = False
@@ -198,6 +218,10 @@ class SummaryCache:
     @property
     def watches_files(self) -> bool:
         return self.root is not None
+
+    def _head(self) -> dict[str, Any]:
+        """The header line: the format, the zone rows were made in, and which database (a folder: '')."""
+        return {"format": FORMAT, "zone": self._key, "store": "" if self.root else self.store._identity()}
 
     def load(self) -> None:
         """Take the rows the cache file holds; a missing, damaged or foreign file gives none (never an error)."""
@@ -214,7 +238,7 @@ class SummaryCache:
                 return
             body = data.split(b"\n")
             head = json.loads(body[0])
-            if not (isinstance(head, dict) and head.get("format") == FORMAT and head.get("zone") == self._key):
+            if not isinstance(head, dict) or {**head, "store": head.get("store", "")} != self._head():
                 self.dirty = True
                 return
             rows = {}
@@ -237,11 +261,16 @@ class SummaryCache:
         return None if entry is None else entry[1]
 
     def cached(self, user_id: str) -> UserRow | None:
-        """The user's cached row if their files did not change since it was read, else None."""
-        entry = self.rows.get(user_id)
-        if entry is None:
-            return None
-        return entry[1] if entry[0] == self.signature(user_id) else None
+        """The user's cached row if their documents did not change since it was read, else None."""
+        return None if self.stale([user_id]) else self.rows[user_id][1]
+
+    def stale(self, user_ids: list[str]) -> list[str]:
+        """Those of ``user_ids`` without a cached row or whose documents changed since it was read (one look at
+        every signature)."""
+        sigs = self.signatures(user_ids)
+        if sigs is None:
+            return list(user_ids)
+        return [uid for uid in user_ids if (entry := self.rows.get(uid)) is None or entry[0] != sigs[uid]]
 
     def save(self) -> None:
         """Write the cache file if anything changed and writing is allowed; a failure only costs speed."""
@@ -249,19 +278,19 @@ class SummaryCache:
             return
         root = str(self.root)
         # A user erased since their row was read leaves no trace here (the erase names no file of ours).
-        lines = [json.dumps({"format": FORMAT, "zone": self._key})]
+        lines = [json.dumps(self._head())]
         lines += [json.dumps([uid, sig, row_values(row)], separators=(",", ":"))
-                  for uid, (sig, row) in self.rows.items() if os.path.isdir(f"{root}/{folder_for(uid)}")]
+                  for uid, (sig, row) in self.rows.items()
+                  if self.root is None or os.path.isdir(f"{root}/{folder_for(uid)}")]
         if _write(self.path, "\n".join(lines) + "\n"):
             self.dirty = False
 
     @staticmethod
     def forget_on_disk(store: MemoryStore, user_id: str) -> None:
         """Remove ``user_id``'s row from the store's cache file (after erasing the user: nothing of them stays)."""
-        root = store.folder()
-        if root is None:
+        path = place_of(store)
+        if path is None:
             return
-        path = root / META_DIR / CACHE_NAME
         try:
             data = fileio.read_bytes(path)
         except (OSError, MemoryStoreError):
@@ -278,33 +307,51 @@ class SummaryCache:
             with contextlib.suppress(OSError):
                 path.unlink()
 
-    def signature(self, user_id: str) -> Signature:
-        """``(inode, mtime_ns, size)`` of each file feeding the row, zeros for a missing one; () without a folder."""
+    def signatures(self, user_ids: list[str]) -> dict[str, Signature] | None:
+        """Per user, what changes whenever a document feeding the row does: ``(inode, mtime_ns, size)`` of each
+        file (zeros for a missing one), or the backend's row versions; None when there is nothing to compare
+        (a store in memory: every row is read)."""
         if self.root is None:
-            return ()
-        folder = f"{self.root}/{folder_for(user_id)}/"
-        out: list[int] = []
-        for name in _FED_BY:
-            try:
-                st = os.stat(folder + name)
-            except OSError:
-                out += (0, 0, -1)
-            else:
-                out += (st.st_ino, st.st_mtime_ns, st.st_size)
-        return tuple(out)
+            return self.store._row_signatures(user_ids)
+        out: dict[str, Signature] = {}
+        for uid in user_ids:
+            folder = f"{self.root}/{folder_for(uid)}/"
+            sig: list[int] = []
+            for name in _FED_BY:
+                try:
+                    st = os.stat(folder + name)
+                except OSError:
+                    sig += (0, 0, -1)
+                else:
+                    sig += (st.st_ino, st.st_mtime_ns, st.st_size)
+            out[uid] = tuple(sig)
+        return out
 
     def row(self, user_id: str) -> UserRow:
-        """The user's row: the cached one when their files did not change, else read again."""
-        sig = self.signature(user_id)
-        cached = self.rows.get(user_id)
-        if cached is not None and sig and cached[0] == sig:
-            return cached[1]
-        row = read_row(self.store, user_id)
-        self.reread += 1
-        if sig:
-            self.rows[user_id] = (sig, row)
+        """The user's row: the cached one when their documents did not change, else read again."""
+        return self.rows_of([user_id])[0]
+
+    def rows_of(self, user_ids: list[str]) -> list[UserRow]:
+        """The rows of ``user_ids``: cached ones whose documents did not change, the rest read in one go. The
+        signatures are taken before the read: a write racing it leaves a signature that no longer matches."""
+        sigs = self.signatures(user_ids)
+        if sigs is None:
+            self.reread += len(user_ids)
+            return read_rows(self.store, user_ids)
+        found: dict[str, UserRow] = {}
+        need: list[str] = []
+        for uid in user_ids:
+            entry = self.rows.get(uid)
+            if entry is not None and entry[0] == sigs[uid]:
+                found[uid] = entry[1]
+            else:
+                need.append(uid)
+        for made in read_rows(self.store, need) if need else ():
+            self.rows[made.user_id] = (sigs[made.user_id], made)
+            found[made.user_id] = made
             self.dirty = True
-        return row
+        self.reread += len(need)
+        return [found[uid] for uid in user_ids]
 
     def rows_for(self, ids: Iterable[str], batch: int, keep: set[str] | None = None) -> Iterator[list[UserRow]]:
         """The rows of ``ids`` in batches of ``batch``; users not in ``keep`` (default: ``ids``) are forgotten."""
@@ -312,12 +359,7 @@ class SummaryCache:
         wanted = list(ids)
         self.forget(set(wanted) if keep is None else keep)
         for start in range(0, len(wanted), batch):
-            if self.root is None:  # nothing to keep a signature of: every row is read, a batch in one go
-                rows = read_rows(self.store, wanted[start:start + batch])
-                self.reread += len(rows)
-                yield rows
-            else:
-                yield [self.row(uid) for uid in wanted[start:start + batch]]
+            yield self.rows_of(wanted[start:start + batch])
 
     def forget(self, keep: set[str]) -> None:
         """Drop the rows of users not in ``keep`` (erased, renamed)."""

@@ -207,6 +207,31 @@ class PostgresMemoryStore(MemoryStore):
                     out[uid][kind] = self._bulk_checked(body, uid, kind)
         return out
 
+    def _row_signatures(self, user_ids: list[str]) -> dict[str, tuple[int, ...]]:
+        """Per user, the ``xmin`` and ``ctid`` of the profile, metrics and facts rows (every update of a row
+        makes a new version with both new), zeros for a missing one: one statement per ``_BULK_USERS``."""
+        found: dict[str, dict[str, tuple[int, int]]] = {uid: {} for uid in user_ids}
+        with self._connection() as conn:
+            for start in range(0, len(user_ids), _BULK_USERS):
+                for uid, kind, xmin, ctid in conn.execute(
+                        "SELECT user_id, kind, xmin::text::bigint, ctid::text FROM memgui.documents "
+                        "WHERE user_id = ANY(%s) AND kind IN ('profile', 'metrics', 'facts')",
+                        (user_ids[start:start + _BULK_USERS],)).fetchall():
+                    block, item = ctid.strip("()").split(",")
+                    found[uid][kind] = (int(xmin), int(block) << 16 | int(item))
+        return {uid: tuple(n for kind in ("profile", "metrics", "facts") for n in docs.get(kind, (0, -1)))
+                for uid, docs in found.items()}
+
+    def _identity(self) -> str:
+        """The database's OID and the cluster's system identifier (where the role may read it)."""
+        with self._connection() as conn:
+            oid = conn.execute("SELECT oid FROM pg_database WHERE datname = current_database()").fetchone()
+            try:
+                system = conn.execute("SELECT system_identifier FROM pg_control_system()").fetchone()
+            except psycopg.Error:
+                system = None
+        return f"{oid[0] if oid else ''}/{system[0] if system else ''}"
+
     def _bulk_checked(self, body: str, user_id: str, kind: DocKind) -> DocOrError:
         """A document of a bulk read, decoded and shape-checked, or the error naming it. It is first read
         without its name (making a ``Path`` per document costs more than its parse), and again with it only
