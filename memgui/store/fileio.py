@@ -228,6 +228,13 @@ def _exchange(tmp: Path, target: Path) -> bool:
     raise OSError(code, os.strerror(code), str(target))
 
 
+def user_cache_folder(name: str) -> Path:
+    """``name`` in the user's cache folder for memgui (``$XDG_CACHE_HOME/memgui``, else ``~/.cache/memgui``):
+    derived data kept outside a store (not created here)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "memgui" / name
+
+
 def read_bytes(path: Path) -> bytes | None:
     """The content of a regular file; None if it does not exist. Symlinks and oversize files are damage."""
     found = read_bytes_keyed(path)

@@ -127,15 +127,11 @@ def read_rows(store: MemoryStore, user_ids: list[str]) -> list[UserRow]:
     found = store._read_docs(user_ids, _KINDS)
     rows = []
     for uid in user_ids:
-        docs, errors = {}, []
-        for kind, doc in found[uid].items():
-            if isinstance(doc, MemoryStoreError):
-                errors.append(str(doc))
-            else:
-                docs[kind] = doc or {}
-        facts = docs.get("facts") or {}
-        rows.append(_row_of(uid, docs.get("profile") or {}, docs.get("metrics") or {},
-                            facts.get("categories", {}), errors, store.default_zone))
+        docs = {kind: {} if doc is None or isinstance(doc, MemoryStoreError) else doc
+                for kind, doc in found[uid].items()}
+        errors = [str(doc) for doc in found[uid].values() if isinstance(doc, MemoryStoreError)]
+        rows.append(_row_of(uid, docs["profile"], docs["metrics"], docs["facts"].get("categories", {}), errors,
+                            store.default_zone))
     return rows
 
 
@@ -196,9 +192,8 @@ def place_of(store: MemoryStore) -> Path | None:
         return root / META_DIR / CACHE_NAME
     if store._row_signatures([]) is None:
         return None
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     name = hashlib.sha256(store.location().encode("utf-8")).hexdigest()[:32]
-    return Path(base) / "memgui" / "summaries" / f"{name}.json"
+    return fileio.user_cache_folder("summaries") / f"{name}.json"
 
 
 class SummaryCache:

@@ -15,13 +15,13 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
-import os
 import sqlite3
 import time
 from collections.abc import Callable, Generator, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
+from memgui.store import fileio
 from memgui.store.backend import ChangeFeed
 from memgui.store.documents import META_DIR
 from memgui.store.errors import MemoryStoreError
@@ -96,8 +96,7 @@ class SyncReport:
 
 
 def cache_folder() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "memgui" / "search"
+    return fileio.user_cache_folder("search")
 
 
 def placement(store: MemoryStore, *, read_only: bool, plaintext_ok: bool = False) -> Path | None:
