@@ -3,18 +3,17 @@
 A ``QSortFilterProxyModel`` over a Python model calls ``data()`` from C++ for every comparison (3 s to sort
 10,000 users); over C++ items it needs one ``QStandardItem`` per cell (700,000 for 100,000 users: 14 s to build
 and 1.4 GiB, benchmarks/bench_gui.py). Here the rows are plain ``UserSummary`` objects and what the view shows is
-a list of ``(sort key, user id)`` tuples kept in ascending order (the descending order reads it backwards):
-sorting compares tuples in C, a batch of new users is merged in one pass, a user's row is found by bisection,
-and the filter is a pass over folded text. Changes arrive as summaries and are applied as row inserts, removals,
-``dataChanged`` and sorting layout changes, so selection and scroll position survive; only a new filter text
-resets (the users pane selects the current user again).
+a ``RowOrder``: the ids of the users shown, in ascending order of the sorted column (the descending order reads
+it backwards). Sorting is one stable sort of the ids by one column's keys, a batch of new users is merged in one
+pass, a user's row is found by bisection, and the filter is a pass over folded text. Changes arrive as
+summaries and are applied as row inserts, removals, ``dataChanged`` and sorting layout changes, so selection and
+scroll position survive; only a new filter text resets (the users pane selects the current user again).
 """
-
 from __future__ import annotations
 
 import bisect
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QIcon
 
 from memgui.models.roles import ERROR_ROLE, FILTER_ROLE, ROW_ROLE, SORT_ROLE
+from memgui.models.row_order import RowOrder
 
 COL_ID, COL_NAME, COL_LAST_ACTIVE, COL_MESSAGES, COL_FACTS, COL_CURRENT, COL_LONGEST = range(7)
 HEADERS = ("User id", "Name", "Last active", "Messages", "Facts", "Streak", "Longest")
@@ -39,7 +39,6 @@ _NUMBER_ALIGNMENT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCen
 _ROOT = QModelIndex()
 _FEW = 32  # new users inserted one by one up to this many; more are appended and sorted in one layout change
 Index = QModelIndex | QPersistentModelIndex
-Item = tuple[Any, str]  # (sort key of the sorted column, user id)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -85,10 +84,8 @@ class UsersModel(QAbstractTableModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._all: dict[str, UserSummary] = {}  # arrival order
-        self._keys: dict[str, tuple[Any, ...]] = {}
+        self._order = RowOrder(len(HEADERS))
         self._folded: dict[str, str] = {}
-        self._shown: list[Item] = []  # ascending
-        self._column = COL_ID
         self._descending = False
         self._filter = ""
         self._damaged: set[str] = set()
@@ -96,7 +93,7 @@ class UsersModel(QAbstractTableModel):
 
     # -- Qt interface ----------------------------------------------------------------------------------
     def rowCount(self, parent: Index = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self._shown)
+        return 0 if parent.isValid() else len(self._order.shown)
 
     def columnCount(self, parent: Index = _ROOT) -> int:
         return 0 if parent.isValid() else len(HEADERS)
@@ -109,7 +106,7 @@ class UsersModel(QAbstractTableModel):
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._shown):
+        if not index.isValid() or not 0 <= index.row() < len(self._order.shown):
             return None
         return self._value(self._all[self._uid_at(index.row())], index.column(), role)
 
@@ -118,7 +115,7 @@ class UsersModel(QAbstractTableModel):
         role: seven calls into Python a cell, each waiting for the GIL while a worker runs Python)."""
         span: Any = roles  # the type stubs know neither a span's length nor its items
         entries = [span] if isinstance(span, QModelRoleData) else [span[i] for i in range(len(span))]
-        valid = index.isValid() and 0 <= index.row() < len(self._shown)
+        valid = index.isValid() and 0 <= index.row() < len(self._order.shown)
         s = self._all[self._uid_at(index.row())] if valid else None
         for entry in entries:
             value = None if s is None else self._value(s, index.column(), entry.role())
@@ -133,7 +130,7 @@ class UsersModel(QAbstractTableModel):
         if role == ROW_ROLE:
             return s
         if role == SORT_ROLE:
-            return self._keys[s.user_id][column]
+            return self._order.cols[column][s.user_id]
         if role == ERROR_ROLE:
             return s.error
         if role == Qt.ItemDataRole.ForegroundRole:
@@ -155,9 +152,13 @@ class UsersModel(QAbstractTableModel):
         if not 0 <= column < len(HEADERS):
             return
         descending = order == Qt.SortOrder.DescendingOrder
-        if (column, descending) == (self._column, self._descending):
+        if (column, descending) == (self._order.column, self._descending):
             return
-        self._relayout(column, descending)
+
+        def reorder() -> None:
+            self._order.sort_by(column)
+            self._descending = descending
+        self._relayout(reorder)
 
     # -- reading -------------------------------------------------------------------------------------
     def user_ids(self) -> list[str]:
@@ -172,14 +173,8 @@ class UsersModel(QAbstractTableModel):
 
     def row_of(self, user_id: str) -> int:
         """The row showing ``user_id``; -1 for a user unknown or hidden by the filter."""
-        keys = self._keys.get(user_id)
-        if keys is None:
-            return -1
-        item = (keys[self._column], user_id)
-        i = bisect.bisect_left(self._shown, item)
-        if i >= len(self._shown) or self._shown[i] != item:
-            return -1
-        return len(self._shown) - 1 - i if self._descending else i
+        i = self._order.index(user_id)
+        return len(self._order.shown) - 1 - i if self._descending and i >= 0 else i
 
     def total_count(self) -> int:
         return len(self._all)
@@ -191,10 +186,8 @@ class UsersModel(QAbstractTableModel):
         return self._filter
 
     def _uid_at(self, row: int) -> str:
-        return self._shown[len(self._shown) - 1 - row if self._descending else row][1]
-
-    def _item(self, user_id: str) -> Item:
-        return (self._keys[user_id][self._column], user_id)
+        shown = self._order.shown
+        return shown[len(shown) - 1 - row if self._descending else row]
 
     def _visible(self, user_id: str) -> bool:
         return not self._filter or self._filter in self._folded[user_id]
@@ -208,9 +201,7 @@ class UsersModel(QAbstractTableModel):
         self.beginResetModel()
         self._filter = text
         # One comprehension a pass, no call per user (100,000 users: 59 ms with two calls a user, 18 ms so).
-        users = [u for u, f in self._folded.items() if text in f] if text else list(self._all)
-        column, keys = self._column, self._keys
-        self._shown = sorted([(keys[u][column], u) for u in users])
+        self._order.show([u for u, f in self._folded.items() if text in f] if text else None)
         self.endResetModel()
 
     def apply_user(self, summary: UserSummary) -> None:
@@ -229,37 +220,37 @@ class UsersModel(QAbstractTableModel):
         fresh = [s for s in batch if s.user_id not in self._all]
         for s in fresh:
             self._store(s)
-        self._insert(sorted(self._item(s.user_id) for s in fresh if self._visible(s.user_id)))
+        self._order.add_ids(s.user_id for s in fresh)
+        self._insert([s.user_id for s in fresh if self._visible(s.user_id)])
 
     def fill_users(self, summaries: Iterable[UserSummary]) -> None:
         """Update the rows of known users (unknown ones are skipped): rows leaving or joining the filter removed
         or inserted, one sorting layout change when sorted values moved, one ``dataChanged`` over the rest."""
-        gone: list[Item] = []
-        joined: list[Item] = []
-        moved: dict[Item, Item] = {}
+        unique = {s.user_id: s for s in summaries}.values()
+        changed = [s for s in unique if (old := self._all.get(s.user_id)) is not None and old != s]
+        # Rows leaving the filter go first, found while every shown row still has the keys it is ordered by.
+        gone = [s.user_id for s in changed if self._visible(s.user_id) and not self._filter_holds(s)]
+        for user_id in gone:
+            self._remove_row(user_id)
+        joined: list[str] = []
+        moved: list[str] = []
         touched: list[str] = []
-        for s in summaries:
-            old = self._all.get(s.user_id)
-            if old is None or old == s:
-                continue
-            was_visible, old_item = self._visible(s.user_id), self._item(s.user_id)
+        column = self._order.column
+        for s in changed:
+            was_visible = self._visible(s.user_id)  # a row just removed is not visible after the change either
+            old_key = self._order.cols[column][s.user_id]
             self._store(s)
-            visible, item = self._visible(s.user_id), self._item(s.user_id)
-            if was_visible and not visible:
-                gone.append(old_item)
-            elif visible and not was_visible:
-                joined.append(item)
-            elif visible:
-                if item != old_item:
-                    moved[old_item] = item
-                touched.append(s.user_id)
-        for item in gone:
-            self._remove_item(item)
+            if not self._visible(s.user_id):
+                continue
+            if not was_visible:
+                joined.append(s.user_id)
+                continue
+            if self._order.cols[column][s.user_id] != old_key:
+                moved.append(s.user_id)
+            touched.append(s.user_id)
         if moved:
-            # Same places first (the persistent indexes still name the same users), then sorted.
-            self._shown = [moved.get(x, x) for x in self._shown]
-            self._relayout(self._column, self._descending)
-        self._insert(sorted(joined))
+            self._relayout(lambda: self._order.reposition(moved))
+        self._insert(joined)
         if touched:
             rows = [self.row_of(u) for u in touched]
             self.dataChanged.emit(self.index(min(rows), 0), self.index(max(rows), len(HEADERS) - 1))
@@ -268,8 +259,9 @@ class UsersModel(QAbstractTableModel):
         if user_id not in self._all:
             return
         if self._visible(user_id):
-            self._remove_item(self._item(user_id))
-        del self._all[user_id], self._keys[user_id], self._folded[user_id]
+            self._remove_row(user_id)
+        self._order.forget(user_id)
+        del self._all[user_id], self._folded[user_id]
         self._damaged.discard(user_id)
 
     def apply_users(self, summaries: Sequence[UserSummary]) -> None:
@@ -283,64 +275,69 @@ class UsersModel(QAbstractTableModel):
         """Forget every user (another folder was opened)."""
         self.beginResetModel()
         self._all.clear()
-        self._keys.clear()
+        self._order.clear()
         self._folded.clear()
         self._damaged.clear()
-        self._shown = []
         self.endResetModel()
 
     # -- the sorted list ---------------------------------------------------------------------------------
     def _store(self, s: UserSummary) -> None:
         self._all[s.user_id] = s
-        self._keys[s.user_id] = sort_keys(s)
+        self._order.set_keys(s.user_id, sort_keys(s))
         self._folded[s.user_id] = folded(s)
         if s.error:
             self._damaged.add(s.user_id)
         else:
             self._damaged.discard(s.user_id)
 
-    def _insert(self, items: list[Item]) -> None:
-        """Show ``items`` (ascending): appended when they sort after every row shown, one by one when few,
-        else appended and then sorted into place."""
-        if not items:
+    def _filter_holds(self, s: UserSummary) -> bool:
+        return not self._filter or self._filter in folded(s)
+
+    def _insert(self, user_ids: list[str]) -> None:
+        """Show ``user_ids`` (not shown yet): appended when they sort after every row shown, one by one when few,
+        else appended and then merged into place."""
+        if not user_ids:
             return
-        n = len(self._shown)
-        at_end = not self._shown or (items[-1] < self._shown[0] if self._descending else items[0] > self._shown[-1])
+        order = self._order
+        items = order.ascending(user_ids)
+        shown = order.shown
+        n = len(shown)
+        if self._descending:
+            at_end = not shown or order.key(items[-1]) < order.key(shown[0])
+        else:
+            at_end = not shown or order.key(items[0]) > order.key(shown[-1])
         if at_end or len(items) > _FEW:
             self.beginInsertRows(_ROOT, n, n + len(items) - 1)
             if self._descending:
-                self._shown[0:0] = items
+                shown[0:0] = items
             else:
-                self._shown.extend(items)
+                shown.extend(items)
             self.endInsertRows()
             if not at_end:
-                self._relayout(self._column, self._descending)
+                tail, head = (0, len(items)) if self._descending else (len(items), 0)
+                self._relayout(lambda: order.merge(items, tail=tail, head=head))
             return
-        for item in items:
-            i = bisect.bisect_left(self._shown, item)
-            row = len(self._shown) - i if self._descending else i
+        for user_id in items:
+            i = bisect.bisect_left(order.shown, order.key(user_id), key=order.key)
+            row = len(order.shown) - i if self._descending else i
             self.beginInsertRows(_ROOT, row, row)
-            self._shown.insert(i, item)
+            order.shown.insert(i, user_id)
             self.endInsertRows()
 
-    def _remove_item(self, item: Item) -> None:
-        i = bisect.bisect_left(self._shown, item)
-        row = len(self._shown) - 1 - i if self._descending else i
+    def _remove_row(self, user_id: str) -> None:
+        row = self.row_of(user_id)
+        i = len(self._order.shown) - 1 - row if self._descending else row
         self.beginRemoveRows(_ROOT, row, row)
-        del self._shown[i]
+        del self._order.shown[i]
         self.endRemoveRows()
 
-    def _relayout(self, column: int, descending: bool) -> None:
-        """Order the rows by ``column`` as a layout change: persistent indexes (selection, current row,
-        editors) follow their users."""
+    def _relayout(self, reorder: Callable[[], None]) -> None:
+        """Change the order of the rows by ``reorder()`` as a layout change: persistent indexes (selection,
+        current row, editors) follow their users."""
         self.layoutAboutToBeChanged.emit()
         persistent = self.persistentIndexList()
         users = [self._uid_at(p.row()) for p in persistent]
-        if column != self._column:
-            self._column = column
-            self._shown = [(self._keys[u][column], u) for _, u in self._shown]
-        self._descending = descending
-        self._shown.sort()
+        reorder()
         self.changePersistentIndexList(persistent, [self.index(self.row_of(u), p.column())
                                                     for u, p in zip(users, persistent, strict=True)])
         self.layoutChanged.emit()
