@@ -1,11 +1,15 @@
-"""``RowOrder``: the users list's rows in the order of one column, kept as a list of user ids.
+"""``RowOrder``: the users list's rows in the order of one column.
 
-Rows are ordered by ``(key of the sorted column, user id)``. The keys live in one dict per column, and a second
-list holds every id in id order. Sorting by another column is then one stable sort of that id list by the
-column's dict: the keys of one column are all of one type, so the sort compares them in C with no tuple built
-per row. On 100,000 users that is ~50 ms, where sorting ``(key, id)`` tuples took ~230 ms
-(benchmarks/bench_gui.py). A batch of new or moved rows is merged in: its places are found by bisection and the
-list is copied once in slices, so the cost is the batch size times log n, plus one copy.
+Each user has a slot, a small int. The sort keys live in one list per column, indexed by slot, and ``by_id``
+holds every slot in id order. Rows are ordered by ``(key of the sorted column, user id)``. Sorting by another
+column is then one stable sort of ``by_id`` by that column's list: the keys of one column are all of one type,
+so the sort compares them in C with no tuple built per row. On 100,000 users that is ~30 ms, where sorting
+``(key, id)`` tuples took ~230 ms (benchmarks/bench_gui.py). Lists, not dicts: growing seven 100,000-entry
+dicts rehashes them all at once (a 50 ms pause while the list loads), growing a list only copies it.
+
+A batch of new or moved rows is merged in: its places are found by bisection and the list is copied once in
+slices, so the cost is the batch size times log n, plus one copy. A removed user's slot is not reused (its
+keys stay behind, unreferenced, until the list is cleared: a few bytes per removal).
 
 Plain Python, no Qt: ``UsersModel`` turns each change into row inserts, removals and layout changes.
 """
@@ -16,17 +20,17 @@ import bisect
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-Key = tuple[Any, str]  # (key of the sorted column, user id)
 
-
-def merged(base: list[str], new: Sequence[str], key: Callable[[str], Any] | None = None) -> list[str]:
+def merged(base: list[int], new: Sequence[int], key: Callable[[int], Any]) -> list[int]:
     """``base`` and ``new`` (disjoint, each ascending by ``key``) as one ascending list."""
     if not base:
         return list(new)
-    out: list[str] = []
+    if not new or key(new[0]) > key(base[-1]):
+        return base + list(new)
+    out: list[int] = []
     at = 0
     for item in new:
-        where = bisect.bisect_left(base, item if key is None else key(item), at, key=key)
+        where = bisect.bisect_left(base, key(item), at, key=key)
         out += base[at:where]
         out.append(item)
         at = where
@@ -35,54 +39,75 @@ def merged(base: list[str], new: Sequence[str], key: Callable[[str], Any] | None
 
 
 class RowOrder:
-    """The ids of the users shown, ascending by ``(cols[column][id], id)``; ``by_id`` has every user."""
+    """The users shown, ascending by ``(key of the sorted column, user id)``; ``by_id`` has every user."""
 
     def __init__(self, columns: int) -> None:
-        self.cols: list[dict[str, Any]] = [{} for _ in range(columns)]
-        self.by_id: list[str] = []  # every user, shown or not, ascending
-        self.shown: list[str] = []
+        self._columns = columns
+        self.clear()
+
+    def clear(self) -> None:
+        self.ids: list[str] = []  # slot -> user id
+        self.slots: dict[str, int] = {}  # user id -> slot
+        self.cols: list[list[Any]] = [[] for _ in range(self._columns)]  # column -> slot -> key
+        self.by_id: list[int] = []  # every user's slot, ascending by id
+        self.shown: list[int] = []  # the slots shown, ascending by key()
         self.column = 0
 
-    def key(self, user_id: str) -> Key:
-        return (self.cols[self.column][user_id], user_id)
+    def __len__(self) -> int:
+        return len(self.shown)
 
-    def set_keys(self, user_id: str, keys: Sequence[Any]) -> None:
-        """Record a user's sort keys, one a column (a user already in ``shown`` has to be repositioned)."""
-        for col, value in zip(self.cols, keys, strict=True):
-            col[user_id] = value
+    def key(self, slot: int) -> tuple[Any, str]:
+        return (self.cols[self.column][slot], self.ids[slot])
 
-    def add_ids(self, user_ids: Iterable[str]) -> None:
-        """Users whose keys were just set for the first time (not shown yet)."""
-        self.by_id = merged(self.by_id, sorted(user_ids))
+    def value(self, user_id: str, column: int) -> Any:
+        return self.cols[column][self.slots[user_id]]
+
+    def uid_at(self, i: int) -> str:
+        return self.ids[self.shown[i]]
+
+    # -- users ---------------------------------------------------------------------------------------------
+    def set_keys(self, user_ids: Sequence[str], keys: Sequence[Sequence[Any]]) -> None:
+        """Record users' sort keys, one a column each. New users join ``by_id`` (not ``shown``); users already
+        in ``shown`` whose keys changed have to be repositioned."""
+        new: list[int] = []
+        for user_id, row in zip(user_ids, keys, strict=True):
+            slot = self.slots.get(user_id)
+            if slot is None:
+                slot = self.slots[user_id] = len(self.ids)
+                self.ids.append(user_id)
+                for col, value in zip(self.cols, row, strict=True):
+                    col.append(value)
+                new.append(slot)
+            else:
+                for col, value in zip(self.cols, row, strict=True):
+                    col[slot] = value
+        if new:
+            name = self.ids.__getitem__
+            self.by_id = merged(self.by_id, sorted(new, key=name), name)
 
     def forget(self, user_id: str) -> None:
         """Drop a user who is not in ``shown``."""
-        del self.by_id[bisect.bisect_left(self.by_id, user_id)]
-        for col in self.cols:
-            del col[user_id]
+        self.slots.pop(user_id)
+        del self.by_id[bisect.bisect_left(self.by_id, user_id, key=self.ids.__getitem__)]
 
-    def clear(self) -> None:
-        for col in self.cols:
-            col.clear()
-        self.by_id = []
-        self.shown = []
-
+    # -- the rows shown ------------------------------------------------------------------------------------
     def index(self, user_id: str) -> int:
         """Where ``user_id`` is in ``shown``; -1 when it is not there."""
-        if user_id not in self.cols[0]:
+        slot = self.slots.get(user_id)
+        if slot is None:
             return -1
-        wanted = self.key(user_id)
-        i = bisect.bisect_left(self.shown, wanted, key=self.key)
-        return i if i < len(self.shown) and self.shown[i] == user_id else -1
+        i = bisect.bisect_left(self.shown, self.key(slot), key=self.key)
+        return i if i < len(self.shown) and self.shown[i] == slot else -1
 
-    def ascending(self, user_ids: Iterable[str]) -> list[str]:
-        """``user_ids`` in the order of the sorted column."""
-        return sorted(sorted(user_ids), key=self.cols[self.column].__getitem__)
+    def ascending(self, user_ids: Iterable[str]) -> list[int]:
+        """The slots of ``user_ids`` in the order of the sorted column."""
+        by_name = sorted(map(self.slots.__getitem__, user_ids), key=self.ids.__getitem__)
+        return sorted(by_name, key=self.cols[self.column].__getitem__)  # stable: ties stay in id order
 
     def show(self, user_ids: Iterable[str] | None = None) -> None:
         """Show exactly ``user_ids`` (every user when None)."""
         if user_ids is None:
-            self.shown = sorted(self.by_id, key=self.cols[self.column].__getitem__)  # stable: ties by id
+            self.shown = sorted(self.by_id, key=self.cols[self.column].__getitem__)
         else:
             self.shown = self.ascending(user_ids)
 
@@ -92,16 +117,28 @@ class RowOrder:
             return
         self.column = column
         everyone = len(self.shown) == len(self.by_id)
-        self.show(None if everyone else self.shown)
+        self.show(None if everyone else map(self.ids.__getitem__, self.shown))
 
-    def merge(self, user_ids: Sequence[str], tail: int = 0, head: int = 0) -> None:
-        """Put ``user_ids`` (not in ``shown``, or appended at its end or start: ``tail``/``head`` of them) in
-        their places."""
-        body = self.shown[head : len(self.shown) - tail]
-        self.shown = merged(body, self.ascending(user_ids), self.key)
+    def after(self, slots: list[int], descending: bool) -> bool:
+        """Whether ``slots`` (ascending) all come after every row shown, in the order read."""
+        if not self.shown:
+            return True
+        if descending:
+            return self.key(slots[-1]) < self.key(self.shown[0])
+        return self.key(slots[0]) > self.key(self.shown[-1])
+
+    def place(self, slot: int) -> int:
+        """Where ``slot`` (not shown) belongs in ``shown``."""
+        return bisect.bisect_left(self.shown, self.key(slot), key=self.key)
+
+    def merge(self, slots: Sequence[int], tail: int = 0, head: int = 0) -> None:
+        """Put ``slots`` (ascending; not in ``shown``, or appended at its end or start: ``tail``/``head`` of
+        them) in their places."""
+        body = self.shown[head : len(self.shown) - tail] if tail or head else self.shown
+        self.shown = merged(body, slots, self.key)
 
     def reposition(self, user_ids: Iterable[str]) -> None:
         """Users in ``shown`` whose keys changed: moved to their new places."""
-        moved = set(user_ids)
-        self.shown = [u for u in self.shown if u not in moved]
-        self.merge(list(moved))
+        moved = set(map(self.slots.__getitem__, user_ids))
+        self.shown = [s for s in self.shown if s not in moved]
+        self.merge(self.ascending(self.ids[s] for s in moved))

@@ -11,7 +11,6 @@ scroll position survive; only a new filter text resets (the users pane selects t
 """
 from __future__ import annotations
 
-import bisect
 import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -93,7 +92,7 @@ class UsersModel(QAbstractTableModel):
 
     # -- Qt interface ----------------------------------------------------------------------------------
     def rowCount(self, parent: Index = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self._order.shown)
+        return 0 if parent.isValid() else len(self._order)
 
     def columnCount(self, parent: Index = _ROOT) -> int:
         return 0 if parent.isValid() else len(HEADERS)
@@ -106,7 +105,7 @@ class UsersModel(QAbstractTableModel):
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._order.shown):
+        if not index.isValid() or not 0 <= index.row() < len(self._order):
             return None
         return self._value(self._all[self._uid_at(index.row())], index.column(), role)
 
@@ -115,7 +114,7 @@ class UsersModel(QAbstractTableModel):
         role: seven calls into Python a cell, each waiting for the GIL while a worker runs Python)."""
         span: Any = roles  # the type stubs know neither a span's length nor its items
         entries = [span] if isinstance(span, QModelRoleData) else [span[i] for i in range(len(span))]
-        valid = index.isValid() and 0 <= index.row() < len(self._order.shown)
+        valid = index.isValid() and 0 <= index.row() < len(self._order)
         s = self._all[self._uid_at(index.row())] if valid else None
         for entry in entries:
             value = None if s is None else self._value(s, index.column(), entry.role())
@@ -130,7 +129,7 @@ class UsersModel(QAbstractTableModel):
         if role == ROW_ROLE:
             return s
         if role == SORT_ROLE:
-            return self._order.cols[column][s.user_id]
+            return self._order.value(s.user_id, column)
         if role == ERROR_ROLE:
             return s.error
         if role == Qt.ItemDataRole.ForegroundRole:
@@ -174,7 +173,7 @@ class UsersModel(QAbstractTableModel):
     def row_of(self, user_id: str) -> int:
         """The row showing ``user_id``; -1 for a user unknown or hidden by the filter."""
         i = self._order.index(user_id)
-        return len(self._order.shown) - 1 - i if self._descending and i >= 0 else i
+        return len(self._order) - 1 - i if self._descending and i >= 0 else i
 
     def total_count(self) -> int:
         return len(self._all)
@@ -186,8 +185,8 @@ class UsersModel(QAbstractTableModel):
         return self._filter
 
     def _uid_at(self, row: int) -> str:
-        shown = self._order.shown
-        return shown[len(shown) - 1 - row if self._descending else row]
+        order = self._order
+        return order.uid_at(len(order) - 1 - row if self._descending else row)
 
     def _visible(self, user_id: str) -> bool:
         return not self._filter or self._filter in self._folded[user_id]
@@ -218,9 +217,7 @@ class UsersModel(QAbstractTableModel):
         if known:
             self.fill_users(known)
         fresh = [s for s in batch if s.user_id not in self._all]
-        for s in fresh:
-            self._store(s)
-        self._order.add_ids(s.user_id for s in fresh)
+        self._store(fresh)
         self._insert([s.user_id for s in fresh if self._visible(s.user_id)])
 
     def fill_users(self, summaries: Iterable[UserSummary]) -> None:
@@ -235,17 +232,17 @@ class UsersModel(QAbstractTableModel):
         joined: list[str] = []
         moved: list[str] = []
         touched: list[str] = []
-        column = self._order.column
-        for s in changed:
-            was_visible = self._visible(s.user_id)  # a row just removed is not visible after the change either
-            old_key = self._order.cols[column][s.user_id]
-            self._store(s)
+        order, column = self._order, self._order.column
+        # A row just removed is not visible after the change either.
+        before = [(self._visible(s.user_id), order.value(s.user_id, column)) for s in changed]
+        self._store(changed)
+        for s, (was_visible, old_key) in zip(changed, before, strict=True):
             if not self._visible(s.user_id):
                 continue
             if not was_visible:
                 joined.append(s.user_id)
                 continue
-            if self._order.cols[column][s.user_id] != old_key:
+            if order.value(s.user_id, column) != old_key:
                 moved.append(s.user_id)
             touched.append(s.user_id)
         if moved:
@@ -281,14 +278,14 @@ class UsersModel(QAbstractTableModel):
         self.endResetModel()
 
     # -- the sorted list ---------------------------------------------------------------------------------
-    def _store(self, s: UserSummary) -> None:
-        self._all[s.user_id] = s
-        self._order.set_keys(s.user_id, sort_keys(s))
-        self._folded[s.user_id] = folded(s)
-        if s.error:
-            self._damaged.add(s.user_id)
-        else:
-            self._damaged.discard(s.user_id)
+    def _store(self, summaries: list[UserSummary]) -> None:
+        ids = [s.user_id for s in summaries]
+        self._all.update(zip(ids, summaries, strict=True))
+        self._order.set_keys(ids, [sort_keys(s) for s in summaries])
+        self._folded.update(zip(ids, map(folded, summaries), strict=True))
+        damaged = {s.user_id for s in summaries if s.error}
+        self._damaged.difference_update(ids)
+        self._damaged.update(damaged)
 
     def _filter_holds(self, s: UserSummary) -> bool:
         return not self._filter or self._filter in folded(s)
@@ -299,34 +296,30 @@ class UsersModel(QAbstractTableModel):
         if not user_ids:
             return
         order = self._order
-        items = order.ascending(user_ids)
-        shown = order.shown
-        n = len(shown)
-        if self._descending:
-            at_end = not shown or order.key(items[-1]) < order.key(shown[0])
-        else:
-            at_end = not shown or order.key(items[0]) > order.key(shown[-1])
-        if at_end or len(items) > _FEW:
-            self.beginInsertRows(_ROOT, n, n + len(items) - 1)
+        slots = order.ascending(user_ids)
+        at_end = order.after(slots, self._descending)
+        if at_end or len(slots) > _FEW:
+            n = len(order)
+            self.beginInsertRows(_ROOT, n, n + len(slots) - 1)
             if self._descending:
-                shown[0:0] = items
+                order.shown[0:0] = slots
             else:
-                shown.extend(items)
+                order.shown.extend(slots)
             self.endInsertRows()
             if not at_end:
-                tail, head = (0, len(items)) if self._descending else (len(items), 0)
-                self._relayout(lambda: order.merge(items, tail=tail, head=head))
+                tail, head = (0, len(slots)) if self._descending else (len(slots), 0)
+                self._relayout(lambda: order.merge(slots, tail=tail, head=head))
             return
-        for user_id in items:
-            i = bisect.bisect_left(order.shown, order.key(user_id), key=order.key)
-            row = len(order.shown) - i if self._descending else i
+        for slot in slots:
+            i = order.place(slot)
+            row = len(order) - i if self._descending else i
             self.beginInsertRows(_ROOT, row, row)
-            order.shown.insert(i, user_id)
+            order.shown.insert(i, slot)
             self.endInsertRows()
 
     def _remove_row(self, user_id: str) -> None:
         row = self.row_of(user_id)
-        i = len(self._order.shown) - 1 - row if self._descending else row
+        i = len(self._order) - 1 - row if self._descending else row
         self.beginRemoveRows(_ROOT, row, row)
         del self._order.shown[i]
         self.endRemoveRows()

@@ -16,20 +16,23 @@ def test_merged_interleaves_two_ascending_lists() -> None:
     for _ in range(200):
         both = rng.sample(range(1000), rng.randrange(0, 60))
         cut = rng.randrange(0, len(both) + 1)
-        base, new = sorted(both[:cut]), sorted(both[cut:])
-        assert merged([str(1000 + b) for b in base], [str(1000 + n) for n in new]) == \
-            [str(1000 + x) for x in sorted(both)]
+        key = lambda x: -x if x % 2 else x  # noqa: E731  # an order that is not the ints' own
+        base, new = sorted(both[:cut], key=key), sorted(both[cut:], key=key)
+        assert merged(base, new, key) == sorted(both, key=key)
 
 
 def test_sort_by_is_a_stable_sort_with_ties_broken_by_id() -> None:
     order = RowOrder(2)
-    for uid, count in (("b", 1), ("a", 1), ("c", 0), ("d", 1)):
-        order.set_keys(uid, (uid, count))
-    order.add_ids("badc")
+    order.set_keys("badc", [("b", 1), ("a", 1), ("d", 1), ("c", 0)])
     order.show()
     order.sort_by(1)
-    assert order.shown == ["c", "a", "b", "d"]
+    assert [order.uid_at(i) for i in range(len(order))] == ["c", "a", "b", "d"]
     assert [order.index(u) for u in "abcdx"] == [1, 2, 0, 3, -1]
+    order.shown.remove(order.slots["a"])
+    order.forget("a")
+    order.set_keys(["a"], [("a", 5)])  # back, in a new slot
+    order.merge(order.ascending(["a"]))
+    assert [order.uid_at(i) for i in range(len(order))] == ["c", "b", "d", "a"]
 
 
 def _random_summary(rng: random.Random, uid: str) -> UserSummary:
