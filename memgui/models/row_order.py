@@ -69,21 +69,22 @@ class RowOrder:
     def set_keys(self, user_ids: Sequence[str], keys: Sequence[Sequence[Any]]) -> None:
         """Record users' sort keys, one a column each. New users join ``by_id`` (not ``shown``); users already
         in ``shown`` whose keys changed have to be repositioned."""
-        new: list[int] = []
-        for user_id, row in zip(user_ids, keys, strict=True):
-            slot = self.slots.get(user_id)
-            if slot is None:
-                slot = self.slots[user_id] = len(self.ids)
-                self.ids.append(user_id)
-                for col, value in zip(self.cols, row, strict=True):
-                    col.append(value)
-                new.append(slot)
-            else:
-                for col, value in zip(self.cols, row, strict=True):
-                    col[slot] = value
-        if new:
-            name = self.ids.__getitem__
-            self.by_id = merged(self.by_id, sorted(new, key=name), name)
+        slots = self.slots
+        known = [(slots[u], row) for u, row in zip(user_ids, keys, strict=True) if u in slots]
+        for slot, row in known:
+            for col, value in zip(self.cols, row, strict=True):
+                col[slot] = value
+        if len(known) == len(user_ids):
+            return
+        fresh = [(u, row) for u, row in zip(user_ids, keys, strict=True) if u not in slots]
+        first = len(self.ids)
+        new = range(first, first + len(fresh))
+        slots.update(zip((u for u, _ in fresh), new, strict=True))
+        self.ids.extend(u for u, _ in fresh)
+        for col, values in zip(self.cols, zip(*(row for _, row in fresh), strict=True), strict=True):
+            col.extend(values)  # one column at a time, in C
+        name = self.ids.__getitem__
+        self.by_id = merged(self.by_id, sorted(new, key=name), name)
 
     def forget(self, user_id: str) -> None:
         """Drop a user who is not in ``shown``."""

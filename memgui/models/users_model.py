@@ -36,6 +36,11 @@ ICONS = Path(__file__).resolve().parents[2] / "resources" / "icons"
 _ERROR_BRUSH = QBrush(QColor("#b3261e"))
 _NUMBER_ALIGNMENT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _ROOT = QModelIndex()
+# Roles as plain ints: ``Qt.ItemDataRole.X`` is an attribute lookup through the binding on every comparison, and
+# ``_value`` runs for every role of every painted cell.
+_DISPLAY, _FOREGROUND, _DECORATION, _TOOLTIP, _ALIGNMENT = (int(r) for r in (
+    Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.DecorationRole,
+    Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.TextAlignmentRole))
 _FEW = 32  # new users inserted one by one up to this many; more are appended and sorted in one layout change
 Index = QModelIndex | QPersistentModelIndex
 
@@ -124,7 +129,7 @@ class UsersModel(QAbstractTableModel):
                 entry.setData(value)
 
     def _value(self, s: UserSummary, column: int, role: int) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == _DISPLAY:
             return cell_texts(s)[column]
         if role == ROW_ROLE:
             return s
@@ -132,15 +137,15 @@ class UsersModel(QAbstractTableModel):
             return self._order.value(s.user_id, column)
         if role == ERROR_ROLE:
             return s.error
-        if role == Qt.ItemDataRole.ForegroundRole:
+        if role == _FOREGROUND:
             return _ERROR_BRUSH if s.error else None
-        if role == Qt.ItemDataRole.DecorationRole:
+        if role == _DECORATION:
             return self._warning if s.error and column == COL_ID else None
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == _TOOLTIP:
             if s.error:
                 return f"Damaged: {s.error}"
             return f"{s.last_active} ({s.zone})" if column == COL_LAST_ACTIVE and s.last_active else None
-        if role == Qt.ItemDataRole.TextAlignmentRole:
+        if role == _ALIGNMENT:
             return _NUMBER_ALIGNMENT if column >= COL_MESSAGES else None
         if role == FILTER_ROLE:
             return self._folded[s.user_id]

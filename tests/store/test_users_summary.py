@@ -81,6 +81,25 @@ def test_a_damaged_cache_file_is_ignored_and_rebuilt(tmp_path: Path) -> None:
     store.close()
 
 
+def test_the_cache_file_read_in_small_steps_gives_the_rows_of_one_read(tmp_path: Path) -> None:
+    _fill(tmp_path / "s")
+    store = _store(tmp_path / "s")
+    first = SummaryCache(store, persist=True)
+    _all_rows(first, store)
+    first.save()
+    whole, steps = SummaryCache(store, persist=True), SummaryCache(store, persist=True)
+    whole.load()
+    assert len(list(steps.load_steps(chunk=1))) == 3  # a line a step: no step parses the whole file
+    assert steps.rows == whole.rows and set(whole.rows) == {"alice", "bob", "carol"}
+    path = tmp_path / "s" / META_DIR / CACHE_NAME
+    lines = path.read_bytes().split(b"\n")
+    path.write_bytes(b"\n".join([*lines[:2], lines[2][:-3], *lines[3:]]))  # a row cut short in the middle
+    cut = SummaryCache(store, persist=True)
+    cut.load()
+    assert cut.rows == {} and cut.dirty  # ignored, and written again by the next save
+    store.close()
+
+
 def test_read_only_and_encrypted_stores_write_no_cache_file(tmp_path: Path) -> None:
     _fill(tmp_path / "s")
     store = _store(tmp_path / "s")
