@@ -9,6 +9,7 @@ pass, a user's row is found by bisection, and the filter is a pass over folded t
 summaries and are applied as row inserts, removals, ``dataChanged`` and sorting layout changes, so selection and
 scroll position survive; only a new filter text resets (the users pane selects the current user again).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -41,7 +42,7 @@ _ROOT = QModelIndex()
 _DISPLAY, _FOREGROUND, _DECORATION, _TOOLTIP, _ALIGNMENT = (int(r) for r in (
     Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.DecorationRole,
     Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.TextAlignmentRole))
-_FEW = 32  # new users inserted one by one up to this many; more are appended and sorted in one layout change
+_FEW = 32  # new users inserted one by one up to this many; more are appended and merged in one layout change
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -238,7 +239,7 @@ class UsersModel(QAbstractTableModel):
         moved: list[str] = []
         touched: list[str] = []
         order, column = self._order, self._order.column
-        # A row just removed is not visible after the change either.
+        # Visible before and the key the row is ordered by (a row removed above is skipped: not visible now).
         before = [(self._visible(s.user_id), order.value(s.user_id, column)) for s in changed]
         self._store(changed)
         for s, (was_visible, old_key) in zip(changed, before, strict=True):
