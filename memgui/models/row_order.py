@@ -43,15 +43,16 @@ class RowOrder:
 
     def __init__(self, columns: int) -> None:
         self._columns = columns
+        self.column = 0
         self.clear()
 
     def clear(self) -> None:
+        """Forget every user (the sorted column stays)."""
         self.ids: list[str] = []  # slot -> user id
         self.slots: dict[str, int] = {}  # user id -> slot
         self.cols: list[list[Any]] = [[] for _ in range(self._columns)]  # column -> slot -> key
         self.by_id: list[int] = []  # every user's slot, ascending by id
         self.shown: list[int] = []  # the slots shown, ascending by key()
-        self.column = 0
 
     def __len__(self) -> int:
         return len(self.shown)

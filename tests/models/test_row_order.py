@@ -65,10 +65,13 @@ def _drive(model: UsersModel, seed: int, steps: int) -> None:
             batch = [_random_summary(rng, u) for u in rng.sample(sorted(users), min(len(users), rng.choice([1, 50])))]
             model.fill_users(batch)
             users.update({s.user_id: s for s in batch})
-        elif action < 0.7 and users:
+        elif action < 0.68 and users:
             gone = rng.choice(sorted(users))
             model.remove_user(gone)
             del users[gone]
+        elif action < 0.7:  # another store opened: the sorted column and the filter stay
+            model.clear_users()
+            users.clear()
         elif action < 0.85:
             column, descending = rng.randrange(len(HEADERS)), rng.random() < 0.5
             model.sort(column, Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder)

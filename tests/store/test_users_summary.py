@@ -34,6 +34,16 @@ def _all_rows(cache: SummaryCache, store: MemoryStore) -> dict[str, UserRow]:
     return {row.user_id: row for rows in cache.rows_for(store.get_all_users(), 2) for row in rows}
 
 
+def _with_cache_file(path: Path) -> JsonMemoryStore:
+    """A store of three users whose cache file holds every row."""
+    _fill(path)
+    store = _store(path)
+    cache = SummaryCache(store, persist=True)
+    _all_rows(cache, store)
+    cache.save()
+    return store
+
+
 def test_only_the_user_another_process_wrote_is_read_again(tmp_path: Path) -> None:
     _fill(tmp_path / "s")
     store = _store(tmp_path / "s")
@@ -82,11 +92,7 @@ def test_a_damaged_cache_file_is_ignored_and_rebuilt(tmp_path: Path) -> None:
 
 
 def test_the_cache_file_read_in_small_steps_gives_the_rows_of_one_read(tmp_path: Path) -> None:
-    _fill(tmp_path / "s")
-    store = _store(tmp_path / "s")
-    first = SummaryCache(store, persist=True)
-    _all_rows(first, store)
-    first.save()
+    store = _with_cache_file(tmp_path / "s")
     whole, steps = SummaryCache(store, persist=True), SummaryCache(store, persist=True)
     whole.load()
     assert len(list(steps.load_steps(chunk=1))) == 3  # a line a step: no step parses the whole file
@@ -121,11 +127,10 @@ def test_read_only_and_encrypted_stores_write_no_cache_file(tmp_path: Path) -> N
 
 
 def test_erasing_a_user_removes_their_row_from_the_cache_file(tmp_path: Path) -> None:
-    _fill(tmp_path / "s")
-    store = _store(tmp_path / "s")
+    store = _with_cache_file(tmp_path / "s")
     cache = SummaryCache(store, persist=True)
-    _all_rows(cache, store)
-    cache.save()
+    cache.load()
+    assert "bob" in cache.rows
     store.erase_user("bob")
     SummaryCache.forget_on_disk(store, "bob")
     assert b"Bob" not in (tmp_path / "s" / META_DIR / CACHE_NAME).read_bytes()

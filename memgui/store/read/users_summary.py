@@ -267,8 +267,9 @@ class SummaryCache:
         """Those of ``user_ids`` without a cached row or whose documents changed since it was read (one look at
         every signature)."""
         sigs = self.signatures(user_ids)
-        if sigs is None:
-            return list(user_ids)
+        return list(user_ids) if sigs is None else self._changed(user_ids, sigs)
+
+    def _changed(self, user_ids: list[str], sigs: dict[str, Signature]) -> list[str]:
         return [uid for uid in user_ids if (entry := self.rows.get(uid)) is None or entry[0] != sigs[uid]]
 
     def save(self) -> None:
@@ -337,20 +338,12 @@ class SummaryCache:
         if sigs is None:
             self.reread += len(user_ids)
             return read_rows(self.store, user_ids)
-        found: dict[str, UserRow] = {}
-        need: list[str] = []
-        for uid in user_ids:
-            entry = self.rows.get(uid)
-            if entry is not None and entry[0] == sigs[uid]:
-                found[uid] = entry[1]
-            else:
-                need.append(uid)
+        need = self._changed(user_ids, sigs)
         for made in read_rows(self.store, need) if need else ():
             self.rows[made.user_id] = (sigs[made.user_id], made)
-            found[made.user_id] = made
             self.dirty = True
         self.reread += len(need)
-        return [found[uid] for uid in user_ids]
+        return [self.rows[uid][1] for uid in user_ids]
 
     def rows_for(self, ids: Iterable[str], batch: int, keep: set[str] | None = None) -> Iterator[list[UserRow]]:
         """The rows of ``ids`` in batches of ``batch``; users not in ``keep`` (default: ``ids``) are forgotten."""
