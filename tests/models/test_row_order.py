@@ -8,7 +8,7 @@ import random
 from PySide6.QtCore import QPersistentModelIndex, Qt
 
 from memgui.models.row_order import RowOrder, merged
-from memgui.models.users_model import COL_ID, HEADERS, UsersModel, UserSummary, folded, sort_keys
+from memgui.models.users_model import COL_ID, HEADERS, UsersModel, UserSummary, folded, key_columns, sort_keys
 
 
 def test_merged_interleaves_two_ascending_lists() -> None:
@@ -23,16 +23,26 @@ def test_merged_interleaves_two_ascending_lists() -> None:
 
 def test_sort_by_is_a_stable_sort_with_ties_broken_by_id() -> None:
     order = RowOrder(2)
-    order.set_keys("badc", [("b", 1), ("a", 1), ("d", 1), ("c", 0)])
+    order.set_keys("badc", [list("badc"), [1, 1, 1, 0]])
     order.show()
     order.sort_by(1)
     assert [order.uid_at(i) for i in range(len(order))] == ["c", "a", "b", "d"]
     assert [order.index(u) for u in "abcdx"] == [1, 2, 0, 3, -1]
     order.shown.remove(order.slots["a"])
     order.forget("a")
-    order.set_keys(["a"], [("a", 5)])  # back, in a new slot
+    order.set_keys(["a"], [["a"], [5]])  # back, in a new slot
     order.merge(order.ascending(["a"]))
     assert [order.uid_at(i) for i in range(len(order))] == ["c", "b", "d", "a"]
+
+
+def test_key_columns_are_the_sort_keys_of_each_row_and_the_filter_text_follows_from_them() -> None:
+    rows = [UserSummary("Ärger", "Straße", "", 2.0, 3, 1, 0, 4, "UTC"), UserSummary("ΣΊΣΥΦΟΣ", "Ǆemal ß", "", 1.0),
+            UserSummary("x_1", "İstanbul ﬀ", "", -1.0, error="bad"), UserSummary("later", loaded=False)]
+    for batch in (rows[:3], rows, rows[3:], []):
+        columns = key_columns(batch)
+        assert len(columns) == len(HEADERS)
+        assert [tuple(row) for row in zip(*columns, strict=True)] == [sort_keys(s) for s in batch]
+        assert [f"{i}\n{n}" for i, n in zip(columns[0], columns[1], strict=True)] == [folded(s) for s in batch]
 
 
 def _random_summary(rng: random.Random, uid: str) -> UserSummary:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
@@ -88,6 +89,27 @@ def test_a_damaged_cache_file_is_ignored_and_rebuilt(tmp_path: Path) -> None:
         rebuilt = SummaryCache(store, persist=True)
         rebuilt.load()
         assert set(rebuilt.rows) == {"alice", "bob", "carol"}
+    store.close()
+
+
+def test_a_cache_file_of_the_previous_format_is_read_again_and_replaced(tmp_path: Path) -> None:
+    store = _with_cache_file(tmp_path / "s")
+    path = tmp_path / "s" / META_DIR / CACHE_NAME
+    current = path.read_bytes().split(b"\n")
+    assert json.loads(current[0])["format"] == 2
+    uid, sig, *values = json.loads(current[1])
+    assert uid == "alice"
+    assert isinstance(sig, str) and len(values) == len(UserRow._fields) - 1
+    # What the previous release wrote for the same rows: its signature a list of numbers, the row nested.
+    old = [json.dumps({**json.loads(current[0]), "format": 1})]
+    old += [json.dumps([u, [int(n) for n in g.split(":")], [u, *v]]) for u, g, *v in map(json.loads, current[1:-1])]
+    path.write_text("\n".join(old) + "\n")
+    cache = SummaryCache(store, persist=True)
+    cache.load()
+    assert cache.rows == {} and cache.dirty
+    assert _all_rows(cache, store)["alice"] == read_row(store, "alice") and cache.reread == 3
+    cache.save()
+    assert path.read_bytes() == b"\n".join(current)  # the same rows, in this format
     store.close()
 
 
