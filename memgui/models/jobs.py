@@ -9,7 +9,10 @@ Results go back through the worker's signals, which Qt queues to the GUI thread.
 Starting a worker thread shortens the interpreter's switch interval to ``SWITCH_INTERVAL_S`` (see
 ``favor_gui_thread``): the GUI thread takes the GIL back for every call from Qt into Python (each ``data()`` of a
 paint), and with the default 5 ms it waits that long each time a worker runs Python, so painting 500 cells while
-the users list loaded took seconds (a 1.8 s stall measured at 100,000 users; 0.2 s with 0.2 ms).
+the users list loaded took seconds (a 1.8 s stall measured at 100,000 users; 0.2 s with 0.2 ms). Each call waits up
+to the interval while a worker runs Python, and a paint makes hundreds of them: a ``perf`` profile of the GUI
+thread while the summary cache loaded found it running 8% of the time, the rest waiting for the GIL; at 0.05 ms
+the longest stall there went from 170-210 ms to 100-115 ms (benchmarks/bench_gui.py, 100,000 users).
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 log = logging.getLogger(__name__)
 Job = Iterator[None]
-SWITCH_INTERVAL_S = 0.0002
+SWITCH_INTERVAL_S = 0.00005
+MAX_WAIT_MS = 1000  # the longest a job waits after ``wait_after_step`` (an answer nobody sends ends no job)
 
 
 def favor_gui_thread() -> None:
@@ -44,6 +48,8 @@ class JobWorker(QObject):
         super().__init__()
         self._jobs: dict[str, Job] = {}
         self._order: list[str] = []
+        self._parked: set[str] = set()
+        self._wait = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
@@ -51,14 +57,31 @@ class JobWorker(QObject):
 
     def start_job(self, name: str, job: Job) -> None:
         """Run ``job``, replacing a running job of the same name."""
-        if name not in self._jobs:
+        if name in self._parked:  # the new job runs at once, the waiting one is dropped
+            self._parked.discard(name)
+            self._order.append(name)
+        elif name not in self._jobs:
             self._order.append(name)
         self._jobs[name] = job
         self._timer.start()
 
     def cancel_job(self, name: str) -> None:
         if self._jobs.pop(name, None) is not None:
-            self._order.remove(name)
+            if name in self._parked:
+                self._parked.discard(name)
+            else:
+                self._order.remove(name)
+
+    def wait_after_step(self) -> None:
+        """Called by a job during a step: it is not run again until ``resume_job`` (or ``MAX_WAIT_MS``)."""
+        self._wait = True
+
+    def resume_job(self, name: str) -> None:
+        """Go on with a job that waits (nothing happens for a job that is not waiting)."""
+        if name in self._parked:
+            self._parked.discard(name)
+            self._order.append(name)
+            self._timer.start()
 
     def busy(self) -> bool:
         return bool(self._jobs)
@@ -69,6 +92,7 @@ class JobWorker(QObject):
             return
         name = self._order.pop(0)
         job = self._jobs[name]
+        self._wait = False
         try:
             next(job)
         except StopIteration:
@@ -78,7 +102,10 @@ class JobWorker(QObject):
             del self._jobs[name]
             self.failed.emit(f"{name}: {exc}")
         else:
-            if self._jobs.get(name) is job:
+            if self._jobs.get(name) is job and self._wait:
+                self._parked.add(name)
+                QTimer.singleShot(MAX_WAIT_MS, self, functools.partial(self.resume_job, name))
+            elif self._jobs.get(name) is job:
                 self._order.append(name)
         if self._order:
             self._timer.start()

@@ -134,6 +134,7 @@ class StoreWorker(JobWorker):
     versions_loaded = Signal(str, str, object, str)  # user id, fact id, [VersionRow] or None, error text
     users_relisted = Signal(int, object, object)  # generation, [user id] now, [UserSummary] of ids not known
     summary_loaded = Signal(int, str, object)  # generation, user id, UserSummary (None: the user is gone)
+    users_cached = Signal(int)  # generation: every row the cache file holds was sent; answered by users_shown
 
     def __init__(self, store: MemoryStore) -> None:
         super().__init__()
@@ -186,6 +187,11 @@ class StoreWorker(JobWorker):
                 batch += [UserSummary(uid, loaded=False) for uid in chunk if peek(uid) is None]
             self.users_batch.emit(generation, batch, done, total)
             yield
+        # The check below wants the GIL as often as the GUI thread does and made each batch still queued there
+        # cost it twice as much: it waits until the window has shown them (users_shown).
+        self.users_cached.emit(generation)
+        self.wait_after_step()
+        yield
         # Then checked against the files (4 stats a user: the longer part, seconds for 100,000 users), the users
         # whose files changed read again and their rows updated in place: the list is filled from the cache at
         # once and correct a moment later, instead of blank until every file was looked at.
@@ -204,6 +210,11 @@ class StoreWorker(JobWorker):
             yield
         self.save_summaries()
         self.users_done.emit(generation)
+
+    @Slot(int)
+    def users_shown(self, generation: int) -> None:
+        """The window has shown every row of ``users_cached``: the listing goes on."""
+        self.resume_job("users")
 
     @Slot()
     def save_summaries(self) -> None:
