@@ -84,7 +84,6 @@ class MainWindow(QMainWindow):
         self._was_loaded = False
         self.setObjectName("mainWindow")
         self.setMinimumSize(780, 520)
-        self.setStyleSheet(style_sheet())
 
         self.store_worker = StoreWorker(store)
         self.store_thread = WorkerThread(self.store_worker, "memgui-store", self)
@@ -100,6 +99,7 @@ class MainWindow(QMainWindow):
         self.global_model = GlobalContextModel(self)
         self.search_model = SearchResultsModel(self)
         self._build()
+        self.setStyleSheet(style_sheet())  # once built: set before, it polished every widget again as it was added
         self._connect()
         self.live = LiveRefresh(self.session, self.window_actions.editor)  # follows changes on disk
         self.window_actions.view_menu.addAction(self.live.refresh_action)

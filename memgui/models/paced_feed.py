@@ -6,10 +6,10 @@ input and painting would wait for all of them together (two seconds measured at 
 the GUI thread 15 to 20 ms). ``PacedUsersFeed`` receives the worker's users signals, queues them in the order
 they came, and re-emits them from a zero-interval timer for at most ``BUDGET_MS`` per pass of the event loop
 (at least one each pass): the loop turns between slices, and the order of batches, relists, single summaries
-and "done" is the worker's. Connect to this object's signals instead of the worker's. When the worker says it
-sent every row of the summary cache (``users_cached``), this feed answers once it has handed them all on, and
-only then does the worker start its check of every user's files, which would otherwise compete with the GUI
-thread for the GIL while it takes those rows.
+and "done" is the worker's. Connect to this object's signals instead of the worker's. After each batch of
+rows from the summary cache the worker waits (``users_sent``) until this feed has handed it on, and only then
+makes the next one or starts its check of every user's files: work that would otherwise compete with the GUI
+thread for the GIL while it takes the rows.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ class PacedUsersFeed(QObject):
     users_done = Signal(int)
     users_relisted = Signal(int, object, object)  # generation, [user id] now, [UserSummary] of ids not known
     summary_loaded = Signal(int, str, object)  # generation, user id, UserSummary (None: the user is gone)
-    users_cached = Signal(int)  # generation; handed on after every batch before it, then answered to the worker
+    users_sent = Signal(int)  # generation; handed on after every batch before it, then answered to the worker
     _shown = Signal(int)
 
     def __init__(self, worker: StoreWorker, parent: QObject, budget_ms: float = BUDGET_MS) -> None:
@@ -47,9 +47,9 @@ class PacedUsersFeed(QObject):
         worker.users_done.connect(self._on_done)
         worker.users_relisted.connect(self._on_relisted)
         worker.summary_loaded.connect(self._on_summary)
-        worker.users_cached.connect(self._on_cached)
+        worker.users_sent.connect(self._on_sent)
         # Handed on only after every batch before it, so the window has taken them all: the worker goes on.
-        self.users_cached.connect(self._shown)
+        self.users_sent.connect(self._shown)
         self._shown.connect(worker.users_shown)
 
     def pending(self) -> int:
@@ -78,8 +78,8 @@ class PacedUsersFeed(QObject):
         self._push(self.summary_loaded, (generation, user_id, summary))
 
     @Slot(int)
-    def _on_cached(self, generation: int) -> None:
-        self._push(self.users_cached, (generation,))
+    def _on_sent(self, generation: int) -> None:
+        self._push(self.users_sent, (generation,))
 
     @Slot()
     def _drain(self) -> None:

@@ -23,8 +23,10 @@ from memgui.store.timeutil import resolve_zone, zone_label
 USERS_PER_STEP = 100  # users read from the store per step (a step holds the GIL: keep it short)
 IDS_PER_BATCH = 1000  # ids per batch before the cache is read, and per step of the check against the files
 # Rows of the cache file per batch: a batch costs the GUI thread one repaint of the list (9 ms, whatever its
-# size) plus about 5 ms per 1,000 rows; 100,000 rows in batches of 1,000 cost it 1.4 s, in batches of 5,000 0.6 s.
-CACHED_PER_BATCH = 5000
+# size) plus about 4 ms per 1,000 rows. At 100,000 users (benchmarks/bench_gui.py, median of 5 warm starts) every
+# column was filled after 2.2 s in batches of 5,000, 1.8-1.9 s in batches of 10,000 and 1.6 s in batches of
+# 20,000, whose 80 ms in the GUI thread made stalls of 140 ms.
+CACHED_PER_BATCH = 10000
 FILLED_PER_BATCH = 1000  # rows read from the store delivered per batch
 SAVE_DELAY_MS = 5000  # the summary cache is written this long after a live change (not once per change)
 Entries = list[tuple[str, Any, str]]
@@ -134,7 +136,7 @@ class StoreWorker(JobWorker):
     versions_loaded = Signal(str, str, object, str)  # user id, fact id, [VersionRow] or None, error text
     users_relisted = Signal(int, object, object)  # generation, [user id] now, [UserSummary] of ids not known
     summary_loaded = Signal(int, str, object)  # generation, user id, UserSummary (None: the user is gone)
-    users_cached = Signal(int)  # generation: every row the cache file holds was sent; answered by users_shown
+    users_sent = Signal(int)  # generation: a batch of cached rows was sent; answered by users_shown
 
     def __init__(self, store: MemoryStore) -> None:
         super().__init__()
@@ -186,12 +188,12 @@ class StoreWorker(JobWorker):
             if len(found) < len(chunk):  # users the file does not hold yet (those shown already are left as they are)
                 batch += [UserSummary(uid, loaded=False) for uid in chunk if peek(uid) is None]
             self.users_batch.emit(generation, batch, done, total)
+            # One batch in flight: the next one is made, and the check below begins, once the window has taken
+            # this one (users_shown). Work here while the GUI thread takes a batch competes with it for the GIL,
+            # and made each batch cost the window twice as long (stalls of 150-200 ms at 100,000 users).
+            self.users_sent.emit(generation)
+            self.wait_after_step()
             yield
-        # The check below wants the GIL as often as the GUI thread does and made each batch still queued there
-        # cost it twice as much: it waits until the window has shown them (users_shown).
-        self.users_cached.emit(generation)
-        self.wait_after_step()
-        yield
         # Then checked against the files (4 stats a user: the longer part, seconds for 100,000 users), the users
         # whose files changed read again and their rows updated in place: the list is filled from the cache at
         # once and correct a moment later, instead of blank until every file was looked at.
@@ -213,7 +215,7 @@ class StoreWorker(JobWorker):
 
     @Slot(int)
     def users_shown(self, generation: int) -> None:
-        """The window has shown every row of ``users_cached``: the listing goes on."""
+        """The window has taken the batches sent so far (``users_sent``): the listing goes on."""
         self.resume_job("users")
 
     @Slot()

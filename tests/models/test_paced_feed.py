@@ -30,14 +30,14 @@ def test_a_burst_of_results_is_handed_on_in_order_with_the_event_loop_turning_be
     feed.summary_loaded.connect(lambda g, uid, s: seen.append(f"summary {uid}"))
     feed.users_relisted.connect(lambda g, ids, added: seen.append(f"relisted {len(ids)}"))
     feed.users_done.connect(lambda g: seen.append("done"))
-    feed.users_cached.connect(lambda g: seen.append("cached"))
+    feed.users_sent.connect(lambda g: seen.append("cached"))
     ticker = QTimer(owner)  # another client of the event loop: it must get turns while the burst is handed on
     ticker.setInterval(0)
     ticker.timeout.connect(lambda: seen.append("tick"))
     ticker.start()
     for done in range(1, 21):
         worker.users_batch.emit(1, [UserSummary(f"u{done}")], done, 20)
-    worker.users_cached.emit(1)
+    worker.users_sent.emit(1)
     worker.summary_loaded.emit(1, "u3", UserSummary("u3", name="Ana"))
     worker.users_relisted.emit(1, ["u1", "u2"], [])
     worker.users_done.emit(1)
