@@ -1,8 +1,8 @@
 """Speed of the admin window, printed beside its targets (a script, not a test).
 
 1. A store of 100,000 users written straight in the v1 layout: the old path (every user read through the
-   store) on a sample, then the users list with a cold and a warm summary cache: first paint, every column
-   filled, longest event-loop stall while loading, filter, sort, peak memory.
+   store) on a sample, then the users list with a cold and a warm summary cache, each started in a process of
+   its own: first paint, every column filled, longest event-loop stall while loading, filter, sort, peak memory.
 2. One user with 1,000,000 archived messages: time until the newest messages are on screen, the longest
    event-loop stall while scrolling to the top and while searching the whole conversation, peak memory.
 
@@ -143,7 +143,7 @@ def load_users(app: QApplication, store: MemoryStore, settings: QSettings, label
     print(f"  longest stall    {load_stall * 1000:8.0f} ms   (target < 100 ms, while loading)")
     print(f"  filter           {filter_time * 1000:8.0f} ms   (target < 100 ms; {shown} shown)")
     print(f"  sort by messages {sort_time * 1000:8.0f} ms   (target < 100 ms)")
-    print(f"  peak memory      {peak_mb():8.0f} MiB  (target < 1024 MiB, whole process so far)")
+    print(f"  peak memory      {peak_mb():8.0f} MiB  (target < 1024 MiB, the whole process)")
     dispose(window)
     return {"first paint": first_paint, "every column": filled, "checked": checked, "stall": load_stall,
             "filter": filter_time, "sort": sort_time}
@@ -167,13 +167,24 @@ def reference_users(folder: Path, sample: int) -> None:
     store.close()
 
 
-def bench_users(app: QApplication, folder: Path, settings: QSettings, sample: int) -> None:
+def bench_users(folder: Path, cache: Path, sample: int) -> None:
+    """The old path, then the users list started cold and warm, each in a process of its own as a user starts
+    memgui: its garbage collector settled as ``main()`` does, its peak memory its own, nothing left over from
+    the other case (in one process the warm start followed a cold one holding 600 MiB)."""
     reference_users(folder, sample)
     (folder / META_DIR / CACHE_NAME).unlink(missing_ok=True)
     for label in ("cold cache", "warm cache"):
-        store = open_store(folder)
-        load_users(app, store, settings, label)
-        store.close()
+        subprocess.run([sys.executable, __file__, "--cache", str(cache), "--users-case", str(folder), label],
+                       check=True)
+
+
+def users_case(folder: Path, settings: QSettings, label: str) -> None:
+    app = QApplication.instance() or QApplication([])
+    assert isinstance(app, QApplication)
+    settle_garbage_collector()  # as memgui's main() does before the window opens
+    store = open_store(folder)
+    load_users(app, store, settings, label)
+    store.close()
 
 
 def bench_conversation(app: QApplication, folder: Path, settings: QSettings, meter: StallMeter) -> None:
@@ -242,13 +253,17 @@ def main() -> None:
     parser.add_argument("--reference-sample", type=int, default=3000, help="users read by the old path")
     parser.add_argument("--only", choices=("users", "conversation"), help="run one part")
     parser.add_argument("--write-users", nargs=2, metavar=("PATH", "N"), help=argparse.SUPPRESS)
+    parser.add_argument("--users-case", nargs=2, metavar=("PATH", "LABEL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.write_users:
         _write_users_here(Path(args.write_users[0]), int(args.write_users[1]))
         return
+    settings = QSettings(str(args.cache / "settings.ini"), QSettings.Format.IniFormat)
+    if args.users_case:
+        users_case(Path(args.users_case[0]), settings, args.users_case[1])
+        return
     app = QApplication.instance() or QApplication([])
     assert isinstance(app, QApplication)
-    settings = QSettings(str(args.cache / "settings.ini"), QSettings.Format.IniFormat)
     many = args.cache / f"users-v1-{args.users}"
     big = args.cache / f"conversation-{args.messages}"
     print("preparing stores (cached between runs)...")
@@ -258,7 +273,7 @@ def main() -> None:
         generate_in_child(big, 1, args.messages)
         bench_conversation(app, big, settings, StallMeter())
     if args.only != "conversation":
-        bench_users(app, many, settings, args.reference_sample)
+        bench_users(many, args.cache, args.reference_sample)
 
 
 if __name__ == "__main__":
