@@ -266,7 +266,7 @@ class MainWindow(QMainWindow):
         # times while a list loads). Garbage cycles alive at this moment stay until the window closes.
         gc.freeze()
         current = self.users_pane.current_user()
-        if current and any(s.user_id == current for s in batch):  # its columns arrived after the first paint
+        if current and current in {s.user_id for s in batch}:  # its columns arrived after the first paint
             self.header.show_user(self.users_model.summary(current))
         if not current:
             wanted = self._pending_select

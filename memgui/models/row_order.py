@@ -79,13 +79,17 @@ class RowOrder:
                 col[at[i]] = values[i]
         if len(known) == len(user_ids):
             return
-        first = len(self.ids)
         if known:
             fresh = [i for i, slot in enumerate(at) if slot < 0]
             user_ids = [user_ids[i] for i in fresh]
             columns = [[values[i] for i in fresh] for values in columns]
+        self.add(user_ids, columns)
+
+    def add(self, user_ids: Sequence[str], columns: Sequence[Sequence[Any]]) -> None:
+        """``set_keys`` of users none of whom is known yet."""
+        first = len(self.ids)
         new = range(first, first + len(user_ids))
-        slots.update(zip(user_ids, new, strict=True))
+        self.slots.update(zip(user_ids, new, strict=True))
         self.ids.extend(user_ids)
         for col, values in zip(self.cols, columns, strict=True):
             col.extend(values)

@@ -231,12 +231,11 @@ class UsersModel(QAbstractTableModel):
     def append_users(self, summaries: Iterable[UserSummary]) -> None:
         """Add users not in the list yet (known ones are updated instead, through ``fill_users``)."""
         batch = list({s.user_id: s for s in summaries}.values())
-        known = [s for s in batch if s.user_id in self._all]
-        if known:
-            self.fill_users(known)
         fresh = [s for s in batch if s.user_id not in self._all]
-        self._store(fresh)
-        self._insert([s.user_id for s in fresh if self._visible(s.user_id)])
+        if len(fresh) < len(batch):
+            self.fill_users([s for s in batch if s.user_id in self._all])
+        ids = self._store(fresh, new=True)
+        self._insert([u for u in ids if self._filter in self._folded[u]] if self._filter else ids)
 
     def fill_users(self, summaries: Iterable[UserSummary]) -> None:
         """Update the rows of known users (unknown ones are skipped): rows leaving or joining the filter removed
@@ -266,7 +265,9 @@ class UsersModel(QAbstractTableModel):
         if moved:
             self._relayout(lambda: self._order.reposition(moved))
         self._insert(joined)
-        if touched:
+        if len(touched) > _FEW:  # the rows' span is not worth finding (a bisection each): the view repaints anyway
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._order) - 1, len(HEADERS) - 1))
+        elif touched:
             rows = [self.row_of(u) for u in touched]
             self.dataChanged.emit(self.index(min(rows), 0), self.index(max(rows), len(HEADERS) - 1))
 
@@ -296,17 +297,22 @@ class UsersModel(QAbstractTableModel):
         self.endResetModel()
 
     # -- the sorted list ---------------------------------------------------------------------------------
-    def _store(self, summaries: list[UserSummary]) -> None:
+    def _store(self, summaries: list[UserSummary], *, new: bool = False) -> list[str]:
+        """Keep ``summaries`` (users not in the list yet when ``new``); their ids."""
         ids = [s.user_id for s in summaries]
         self._all.update(zip(ids, summaries, strict=True))
         columns = key_columns(summaries)
-        self._order.set_keys(ids, columns)
+        if new:
+            self._order.add(ids, columns)
+        else:
+            self._order.set_keys(ids, columns)
         # What the filter matches, from the folded id and name columns (casefold maps each character alone).
         self._folded.update(zip(ids, [f"{i}\n{n}" for i, n in zip(columns[COL_ID], columns[COL_NAME], strict=True)],
                                 strict=True))
         if self._damaged or any(s.error for s in summaries):
             self._damaged.difference_update(ids)
             self._damaged.update(s.user_id for s in summaries if s.error)
+        return ids
 
     def _filter_holds(self, s: UserSummary) -> bool:
         return not self._filter or self._filter in folded(s)

@@ -49,6 +49,19 @@ def test_update_keeps_rows_and_persistent_indexes(qapp: object) -> None:
     assert model.summary("f") is not None and model.summary("a") is None
 
 
+def test_an_update_says_which_rows_changed(qapp: object) -> None:
+    model = UsersModel()
+    model.append_users([_summary(f"u{i:03d}", f"N{i}", i) for i in range(200)])
+    spans: list[tuple[int, int, int, int]] = []
+    model.dataChanged.connect(lambda a, b, *_: spans.append((a.row(), b.row(), a.column(), b.column())))
+    model.fill_users([_summary("u010", "Ten", 10), _summary("u020", "Twenty", 20)])  # a few: their span
+    assert spans == [(10, 20, 0, 6)]
+    spans.clear()
+    model.fill_users([_summary(f"u{i:03d}", f"M{i}", i) for i in range(50, 150)])  # many: every row
+    assert spans == [(0, 199, 0, 6)]
+    assert [model.index(r, COL_NAME).data() for r in (49, 50, 149, 150)] == ["N49", "M50", "M149", "N150"]
+
+
 def test_sorts_numbers_as_numbers_and_filters_id_and_name(qapp: object) -> None:
     model = UsersModel()
     model.append_users([_summary("u1", "Zed", 9), _summary("u2", "Amy", 10), _summary("x3", "Bea", 100)])
