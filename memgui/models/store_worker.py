@@ -145,7 +145,7 @@ class StoreWorker(JobWorker):
         self._save = QTimer(self)
         self._save.setSingleShot(True)
         self._save.setInterval(SAVE_DELAY_MS)
-        self._save.timeout.connect(self.save_summaries)
+        self._save.timeout.connect(self._save_later)
 
     @Slot(object)
     def set_store(self, store: MemoryStore) -> None:
@@ -209,8 +209,12 @@ class StoreWorker(JobWorker):
             if len(pending) >= FILLED_PER_BATCH or done == total:
                 self.users_batch.emit(generation, pending, done, total)
                 pending = []
+                self.users_sent.emit(generation)  # one batch in flight, as above
+                self.wait_after_step()
             yield
-        self.save_summaries()
+        self._save.stop()
+        self.cancel_job("save")
+        yield from self.summaries.save_steps()
         self.users_done.emit(generation)
 
     @Slot(int)
@@ -222,7 +226,13 @@ class StoreWorker(JobWorker):
     def save_summaries(self) -> None:
         """Write the summary cache now if it changed (and may be written)."""
         self._save.stop()
+        self.cancel_job("save")
         self.summaries.save()
+
+    @Slot()
+    def _save_later(self) -> None:
+        """The summary cache written a step at a time, between the worker's other jobs (after live changes)."""
+        self.start_job("save", self.summaries.save_steps())
 
     @Slot(int, str)
     def load_user(self, generation: int, user_id: str) -> None:

@@ -128,6 +128,33 @@ def test_the_cache_file_read_in_small_steps_gives_the_rows_of_one_read(tmp_path:
     store.close()
 
 
+def test_the_cache_file_written_in_steps_equals_one_write_and_a_save_cut_short_is_done_again(tmp_path: Path) -> None:
+    store = _with_cache_file(tmp_path / "s")
+    path = tmp_path / "s" / META_DIR / CACHE_NAME
+    whole = path.read_bytes()
+    path.unlink()
+    cache = SummaryCache(store, persist=True)
+    _all_rows(cache, store)
+    assert len(list(cache.save_steps(rows_per_step=1))) == 3 and not cache.dirty
+    assert path.read_bytes() == whole
+    path.unlink()
+    cache.dirty = True
+    steps = cache.save_steps(rows_per_step=1)
+    next(steps)
+    steps.close()  # a job dropped half-way: nothing written, and still to be written
+    assert not path.exists() and cache.dirty
+    steps = cache.save_steps(rows_per_step=1)
+    next(steps)
+    cache.forget({"alice", "bob"})  # a change while the steps run: written by the next save
+    list(steps)
+    assert path.exists() and cache.dirty
+    cache.save()
+    again = SummaryCache(store, persist=True)
+    again.load()
+    assert set(again.rows) == {"alice", "bob"}
+    store.close()
+
+
 def test_read_only_and_encrypted_stores_write_no_cache_file(tmp_path: Path) -> None:
     _fill(tmp_path / "s")
     store = _store(tmp_path / "s")
