@@ -88,3 +88,23 @@ def test_an_answer_that_never_comes_ends_the_wait(owner: QObject, qtbot: Any,
 
     worker.start_job("waits", waiting())
     qtbot.waitUntil(lambda: steps == ["went on"] and not worker.busy(), timeout=5000)
+
+
+def test_jobs_take_turns_of_many_steps_each(owner: QObject, qtbot: Any) -> None:
+    worker = _worker(owner)
+    order: list[str] = []
+
+    def long() -> Iterator[None]:
+        for _ in range(300_000):  # far more than one turn's worth of steps
+            yield
+        order.append("long done")
+
+    def short() -> Iterator[None]:
+        for i in range(3):
+            order.append(f"short {i}")
+            yield
+
+    worker.start_job("long", long())
+    worker.start_job("short", short())
+    qtbot.waitUntil(lambda: not worker.busy(), timeout=30_000)
+    assert order == ["short 0", "short 1", "short 2", "long done"]  # the short job was not kept waiting
