@@ -50,7 +50,8 @@ class JobWorker(QObject):
         super().__init__()
         self._jobs: dict[str, Job] = {}
         self._order: list[str] = []
-        self._parked: set[str] = set()
+        self._parked: dict[str, int] = {}  # a waiting job -> the number of its wait (for its time-out)
+        self._waits = 0
         self._wait = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -59,20 +60,17 @@ class JobWorker(QObject):
 
     def start_job(self, name: str, job: Job) -> None:
         """Run ``job``, replacing a running job of the same name."""
-        if name in self._parked:  # the new job runs at once, the waiting one is dropped
-            self._parked.discard(name)
-            self._order.append(name)
-        elif name not in self._jobs:
+        waiting = self._parked.pop(name, None) is not None  # dropped: the new job runs at once
+        if waiting or name not in self._jobs:
             self._order.append(name)
         self._jobs[name] = job
         self._timer.start()
 
     def cancel_job(self, name: str) -> None:
-        if self._jobs.pop(name, None) is not None:
-            if name in self._parked:
-                self._parked.discard(name)
-            else:
-                self._order.remove(name)
+        if self._jobs.pop(name, None) is None:
+            return
+        if self._parked.pop(name, None) is None:  # a waiting job has no place in the turns
+            self._order.remove(name)
 
     def wait_after_step(self) -> None:
         """Called by a job during a step: it is not run again until ``resume_job`` (or ``MAX_WAIT_MS``)."""
@@ -80,10 +78,13 @@ class JobWorker(QObject):
 
     def resume_job(self, name: str) -> None:
         """Go on with a job that waits (nothing happens for a job that is not waiting)."""
-        if name in self._parked:
-            self._parked.discard(name)
+        if self._parked.pop(name, None) is not None:
             self._order.append(name)
             self._timer.start()
+
+    def _waited_too_long(self, name: str, wait: int) -> None:
+        if self._parked.get(name) == wait:  # still that wait, not a later one of the same job
+            self.resume_job(name)
 
     def busy(self) -> bool:
         return bool(self._jobs)
@@ -109,8 +110,9 @@ class JobWorker(QObject):
             self.failed.emit(f"{name}: {exc}")
         else:
             if self._jobs.get(name) is job and self._wait:
-                self._parked.add(name)
-                QTimer.singleShot(MAX_WAIT_MS, self, functools.partial(self.resume_job, name))
+                self._waits += 1
+                self._parked[name] = self._waits
+                QTimer.singleShot(MAX_WAIT_MS, self, functools.partial(self._waited_too_long, name, self._waits))
             elif self._jobs.get(name) is job:
                 self._order.append(name)
         if self._order:

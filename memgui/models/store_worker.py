@@ -143,6 +143,7 @@ class StoreWorker(JobWorker):
         super().__init__()
         self.store = store
         self.summaries = SummaryCache(store, persist=False)
+        self._listing = 0  # the generation of the users listing running
         self._save = QTimer(self)
         self._save.setSingleShot(True)
         self._save.setInterval(SAVE_DELAY_MS)
@@ -166,6 +167,7 @@ class StoreWorker(JobWorker):
         self.start_job("users", self._list_users(generation, persist))
 
     def _list_users(self, generation: int, persist: bool) -> Job:
+        self._listing = generation
         try:
             ids = self.store.get_all_users()
         except MemoryStoreError as exc:
@@ -224,8 +226,10 @@ class StoreWorker(JobWorker):
 
     @Slot(int)
     def users_shown(self, generation: int) -> None:
-        """The window has taken the batches sent so far (``users_sent``): the listing goes on."""
-        self.resume_job("users")
+        """The window has taken the batches sent so far (``users_sent``): the listing goes on (an answer about
+        an earlier listing is not one about this one)."""
+        if generation == self._listing:
+            self.resume_job("users")
 
     @Slot()
     def save_summaries(self) -> None:

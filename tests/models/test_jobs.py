@@ -108,3 +108,27 @@ def test_jobs_take_turns_of_many_steps_each(owner: QObject, qtbot: Any) -> None:
     worker.start_job("short", short())
     qtbot.waitUntil(lambda: not worker.busy(), timeout=30_000)
     assert order == ["short 0", "short 1", "short 2", "long done"]  # the short job was not kept waiting
+
+
+def test_the_time_out_of_an_earlier_wait_does_not_end_a_later_one(owner: QObject, qtbot: Any) -> None:
+    worker = _worker(owner)
+    steps: list[str] = []
+
+    def twice() -> Iterator[None]:
+        for i in range(2):
+            steps.append(f"wait {i}")
+            worker.wait_after_step()
+            yield
+        steps.append("done")
+
+    worker.start_job("j", twice())
+    qtbot.waitUntil(lambda: steps == ["wait 0"], timeout=5000)
+    first = worker._parked["j"]
+    worker.resume_job("j")
+    qtbot.waitUntil(lambda: steps == ["wait 0", "wait 1"], timeout=5000)
+    worker._waited_too_long("j", first)  # the first wait's time-out, firing late
+    _turn_loop()
+    assert steps == ["wait 0", "wait 1"] and worker.busy()
+    worker._waited_too_long("j", worker._parked["j"])  # this wait's own time-out
+    qtbot.waitUntil(lambda: not worker.busy(), timeout=5000)
+    assert steps[-1] == "done"
