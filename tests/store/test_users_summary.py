@@ -78,7 +78,9 @@ def test_a_damaged_cache_file_is_ignored_and_rebuilt(tmp_path: Path) -> None:
     _fill(tmp_path / "s")
     store = _store(tmp_path / "s")
     path = tmp_path / "s" / META_DIR / CACHE_NAME
-    for garbage in (b"\x00\xffnot json", b'{"format":1,"zone":"UTC"}\n["alice",[1,2],[3]]\n', b"[]"):
+    wrong_types = (b'{"format":2,"zone":"UTC","store":""}\n'  # the right shape, a count that is text
+                   b'["alice","1:2:3","Alice","UTC",null,"",-1.0,"many",0,null,null,0,null]\n')
+    for garbage in (b"\x00\xffnot json", b'{"format":1,"zone":"UTC"}\n["alice",[1,2],[3]]\n', b"[]", wrong_types):
         path.write_bytes(garbage)
         cache = SummaryCache(store, persist=True)
         cache.load()

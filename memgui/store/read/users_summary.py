@@ -204,6 +204,16 @@ def _folders(root: Path) -> set[str]:
 
 
 _WIDTH = len(UserRow._fields)
+_TEXT_OR_NONE = (str, type(None))
+
+
+def _well_formed(line: Any, width: int) -> bool:
+    """Whether a cache line has the types the window computes with (a damaged file is rebuilt, it never
+    breaks a paint or a sort): id, signature and name text, numbers, dates and zone text or null."""
+    return (type(line) is list and len(line) == width and type(line[0]) is str and type(line[1]) is str
+            and type(line[2]) is str and type(line[4]) in _TEXT_OR_NONE and type(line[6]) in (float, int)
+            and type(line[7]) is int and type(line[8]) is int and type(line[9]) in _TEXT_OR_NONE
+            and type(line[10]) in _TEXT_OR_NONE and type(line[11]) is int)
 _make_row = functools.partial(tuple.__new__, UserRow)  # a row of exactly its values, in one C call
 
 
@@ -270,7 +280,7 @@ class SummaryCache:
                 lines = data[at:end].strip(b"\n").replace(b"\n", b",")
                 at = end
                 for line in json.loads(b"[" + lines + b"]"):  # one parse a chunk
-                    if type(line) is not list or len(line) != width or type(line[1]) is not str:
+                    if not _well_formed(line, width):
                         raise ValueError(line)
                     sig = line.pop(1)
                     rows[line[0]] = (sig, _make_row(line))
