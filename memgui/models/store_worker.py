@@ -183,8 +183,10 @@ class StoreWorker(JobWorker):
         yield from self.summaries.load_steps()
         done = 0
         peek = self.summaries.peek
-        for start in range(0, total, CACHED_PER_BATCH):  # every id, with the columns the cache file holds
-            chunk = ids[start : start + CACHED_PER_BATCH]
+        # Ids alone (no cache file yet) in smaller batches: nothing is gained by big ones while the files are read.
+        per_batch = CACHED_PER_BATCH if self.summaries.rows else IDS_PER_BATCH
+        for start in range(0, total, per_batch):  # every id, with the columns the cache file holds
+            chunk = ids[start : start + per_batch]
             found = [row for uid in chunk if (row := peek(uid)) is not None]
             batch = to_summaries(found, now, zone)
             done += len(found)
