@@ -240,8 +240,20 @@ class SummaryCache:
         self.persist = persist and self.path is not None and not self.encrypted
         self._key = str(store.default_zone)
         self.rows: dict[str, tuple[Signature, UserRow]] = {}
-        self.dirty = False
+        self._changes = self._saved = 0  # changes of the rows made, and how many the file holds
         self.reread = 0  # rows read from the store by the last ``rows_for``
+
+    @property
+    def dirty(self) -> bool:
+        """Whether the rows changed since the file was last written (or the file is to be replaced)."""
+        return self._changes != self._saved
+
+    @dirty.setter
+    def dirty(self, value: bool) -> None:
+        if value:
+            self._changes += 1
+        else:
+            self._saved = self._changes
 
     @property
     def watches_files(self) -> bool:
@@ -318,24 +330,22 @@ class SummaryCache:
         other jobs (the user just clicked) run between the steps. A row changed meanwhile is written next time."""
         if not (self.persist and self.dirty and self.path is not None):
             return
-        self.dirty = False  # set again by any change made while this runs
-        written = False
-        try:
-            # A user erased since their row was read leaves no trace here (the erase names no file of ours): the
-            # folders are listed once, not looked up a user at a time.
-            present = None if self.root is None else _folders(self.root)
-            items = list(self.rows.items())
+        at = self._changes  # a change made while this runs stays to be written
+        # A user erased since their row was read leaves no trace here (the erase names no file of ours): the
+        # folders are listed once, not looked up a user at a time.
+        present = None if self.root is None else _folders(self.root)
+        items = list(self.rows.items())
+        yield
+        pieces = [json.dumps(self._head()) + "\n"]  # joined a step at a time: one join of 25 MB held the GIL
+        for start in range(0, len(items), rows_per_step):
+            pieces.append("".join([_ENCODE([uid, sig, *row[1:]]) + "\n"
+                                   for uid, (sig, row) in items[start:start + rows_per_step]
+                                   if present is None or folder_for(uid) in present]))
             yield
-            pieces = [json.dumps(self._head()) + "\n"]  # joined a step at a time: one join of 25 MB held the GIL
-            for start in range(0, len(items), rows_per_step):
-                pieces.append("".join([_ENCODE([uid, sig, *row[1:]]) + "\n"
-                                       for uid, (sig, row) in items[start:start + rows_per_step]
-                                       if present is None or folder_for(uid) in present]))
-                yield
-            written = _write(self.path, "".join(pieces))
-        finally:  # a failed write, or steps dropped before the end (a job cancelled): written next time
-            if not written:
-                self.dirty = True
+        # Only a write that succeeded counts: a failed one, or steps dropped half-way (a job cancelled), leave
+        # the rows to be written next time.
+        if _write(self.path, "".join(pieces)):
+            self._saved = max(self._saved, at)
 
     @staticmethod
     def forget_on_disk(store: MemoryStore, user_id: str) -> None:
