@@ -77,7 +77,7 @@ def key_columns(summaries: Sequence[UserSummary]) -> list[list[Any]]:
     """``sort_keys`` of ``summaries`` as a list per column: a comprehension a column when every row is loaded
     (no tuple built per row and taken apart again: the list loads 100,000 rows on every start)."""
     if not all(s.loaded for s in summaries):
-        return [list(column) for column in zip(*map(sort_keys, summaries), strict=True)] or [[] for _ in HEADERS]
+        return [list(column) for column in zip(*map(sort_keys, summaries), strict=True)]
     return [[s.user_id.casefold() for s in summaries], [s.name.casefold() for s in summaries],
             [s.last_active_epoch for s in summaries], [s.messages for s in summaries], [s.facts for s in summaries],
             [s.current_streak for s in summaries], [s.longest_streak for s in summaries]]
