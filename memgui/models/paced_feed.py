@@ -33,7 +33,6 @@ class PacedUsersFeed(QObject):
     users_relisted = Signal(int, object, object)  # generation, [user id] now, [UserSummary] of ids not known
     summary_loaded = Signal(int, str, object)  # generation, user id, UserSummary (None: the user is gone)
     users_sent = Signal(int)  # generation; handed on after every batch before it, then answered to the worker
-    _shown = Signal(int)
 
     def __init__(self, worker: StoreWorker, parent: QObject, budget_ms: float = BUDGET_MS) -> None:
         super().__init__(parent)
@@ -49,8 +48,7 @@ class PacedUsersFeed(QObject):
         worker.summary_loaded.connect(self._on_summary)
         worker.users_sent.connect(self._on_sent)
         # Handed on only after every batch before it, so the window has taken them all: the worker goes on.
-        self.users_sent.connect(self._shown)
-        self._shown.connect(worker.users_shown)
+        self.users_sent.connect(worker.users_shown)
 
     def pending(self) -> int:
         """Results received and not handed on yet."""

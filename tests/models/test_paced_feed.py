@@ -68,6 +68,7 @@ def test_a_store_listed_by_its_worker_thread_arrives_whole_through_the_feed(
             requests.list_users.emit(1, True)
         assert sorted(rows) == sorted(demo.get_all_users()), label
         assert all(s.loaded for s in rows.values()), label
+        assert worker.summaries.reread == (len(rows) if n == 0 else 0), label  # warm: no user read again
 
 
 def test_a_worker_thread_shortens_the_switch_interval(owner: QObject, demo: JsonMemoryStore) -> None:

@@ -16,7 +16,14 @@ from memgui.store import JsonMemoryStore, MemoryStore, build_config
 from memgui.store.backends.memory import InMemoryStore
 from memgui.store.documents import META_DIR, USER_FILES
 from memgui.store.ids import folder_for
-from memgui.store.read.users_summary import CACHE_NAME, SummaryCache, UserRow, read_row, read_rows
+from memgui.store.read.users_summary import (
+    CACHE_NAME,
+    SummaryCache,
+    UserRow,
+    current_streaks,
+    read_row,
+    read_rows,
+)
 
 
 def _store(path: Path) -> JsonMemoryStore:
@@ -204,9 +211,8 @@ def test_a_store_without_a_folder_is_read_each_time() -> None:
 def test_the_current_streak_follows_the_day_it_is_asked_on() -> None:
     row = UserRow("u", run_start="2026-03-01", run_end="2026-03-05", longest=9)
     at = datetime(2026, 3, 6, 12, tzinfo=timezone.utc)
-    assert row.current_streak(at, timezone.utc) == 5  # continued by yesterday
-    assert row.current_streak(at + timedelta(days=1), timezone.utc) == 0  # a day was missed
-    assert UserRow("v").current_streak(at, timezone.utc) == 0
+    assert current_streaks([row, UserRow("v")], at, timezone.utc) == [5, 0]  # continued by yesterday; no run
+    assert current_streaks([row], at + timedelta(days=1), timezone.utc) == [0]  # a day was missed
 
 
 def _damage(store: MemoryStore, backend: str, user_id: str) -> None:

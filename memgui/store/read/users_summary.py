@@ -64,13 +64,10 @@ class UserRow(NamedTuple):
     longest: int = 0
     error: str | None = None
 
-    def current_streak(self, now: datetime, default_zone: tzinfo) -> int:
-        """The current streak at ``now`` in the user's zone (0 once a day was missed)."""
-        return current_streaks([self], now, default_zone)[0]
-
 
 def current_streaks(rows: Iterable[UserRow], now: datetime, default_zone: tzinfo) -> list[int]:
-    """``current_streak`` of each of ``rows``, the day at ``now`` worked out once per zone written."""
+    """The current streak of each of ``rows`` at ``now`` in its user's zone (0 once a day was missed), the day
+    worked out once per zone written."""
     days: dict[str | None, date] = {}
     out: list[int] = []
     for row in rows:
@@ -207,10 +204,10 @@ _WIDTH = len(UserRow._fields)
 _TEXT_OR_NONE = (str, type(None))
 
 
-def _well_formed(line: Any, width: int) -> bool:
+def _well_formed(line: Any) -> bool:
     """Whether a cache line has the types the window computes with (a damaged file is rebuilt, it never
     breaks a paint or a sort): id, signature and name text, numbers, dates and zone text or null."""
-    return (type(line) is list and len(line) == width and type(line[0]) is str and type(line[1]) is str
+    return (type(line) is list and len(line) == _WIDTH + 1 and type(line[0]) is str and type(line[1]) is str
             and type(line[2]) is str and type(line[4]) in _TEXT_OR_NONE and type(line[6]) in (float, int)
             and type(line[7]) is int and type(line[8]) is int and type(line[9]) in _TEXT_OR_NONE
             and type(line[10]) in _TEXT_OR_NONE and type(line[11]) is int)
@@ -286,13 +283,12 @@ class SummaryCache:
                 self.dirty = True
                 return
             rows = {}
-            width = _WIDTH + 1
             while at < len(data):
                 end = data.find(b"\n", at + chunk) + 1 or len(data)
                 lines = data[at:end].strip(b"\n").replace(b"\n", b",")
                 at = end
                 for line in json.loads(b"[" + lines + b"]"):  # one parse a chunk
-                    if not _well_formed(line, width):
+                    if not _well_formed(line):
                         raise ValueError(line)
                     sig = line.pop(1)
                     rows[line[0]] = (sig, _make_row(line))
