@@ -18,7 +18,7 @@ import stat as stat_mod
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -141,8 +141,12 @@ def _mode_of(target: Path) -> int | None:
         return None
 
 
-def atomic_write(target: Path, data: bytes, *, durable: bool, sync_dir: bool = True) -> os.stat_result:
-    """Replace ``target`` by ``data`` atomically; returns the stat of the new file.
+def atomic_write(target: Path, data: bytes | Sequence[bytes], *, durable: bool,
+                 sync_dir: bool = True) -> os.stat_result:
+    """Replace ``target`` by ``data`` (bytes, or a sequence of chunks written one after the other) atomically;
+    returns the stat of the new file. Chunks spare a caller the one big join of a large file: each join is a C
+    call holding the GIL while it touches every page of fresh memory (in a Firecracker VM 11 µs a page: 70 ms
+    for the 23 MB users-list cache), and ``os.write`` releases the GIL.
 
     On any failure the temporary file is removed, ``target`` is untouched and ``StoreIOError`` names it. That
     includes the folder's fsync, which comes after the rename: a durable write keeps a link to the old file
@@ -158,10 +162,11 @@ def atomic_write(target: Path, data: bytes, *, durable: bool, sync_dir: bool = T
         if mode is not None:
             os.fchmod(fd, mode)
         _fault("write", tmp)
-        view = memoryview(data)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
+        for chunk in (data,) if isinstance(data, (bytes, bytearray, memoryview)) else data:
+            view = memoryview(chunk)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
         # Caches validate a file by (inode, size, mtime). ext4 reuses a freed inode number at once and stamps
         # new files with a coarse clock, so two versions written within one tick could look identical;
         # a unique, fine-grained mtime per write rules that out.
@@ -309,10 +314,11 @@ def append_bytes(path: Path, data: bytes, *, durable: bool) -> tuple[int, int, i
             size = _last_newline_end(fd, size)
             os.ftruncate(fd, size)
         _fault("write", path)
-        view = memoryview(data)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
+        for chunk in (data,) if isinstance(data, (bytes, bytearray, memoryview)) else data:
+            view = memoryview(chunk)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
         if durable:
             _fault("fsync", path)
             os.fdatasync(fd) if hasattr(os, "fdatasync") else os.fsync(fd)

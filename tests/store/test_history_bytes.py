@@ -44,3 +44,13 @@ def test_replacing_without_an_exchange_gives_the_same_file(tmp_path: Path, monke
     monkeypatch.setattr(fileio, "_renameat2", False)  # a system without renameat2
     fileio.atomic_write(target, b"renamed", durable=False)
     assert target.read_bytes() == b"renamed" and [p.name for p in tmp_path.iterdir()] == ["f.json"]
+
+
+@pytest.mark.parametrize("durable", [False, True])
+def test_a_file_written_in_chunks_holds_them_one_after_the_other(tmp_path: Path, durable: bool) -> None:
+    target = tmp_path / "f.json"
+    chunks = [b"head\n", b"", bytearray(b"x" * 300_000), memoryview(b"tail")]
+    fileio.atomic_write(target, chunks, durable=durable)
+    assert target.read_bytes() == b"head\n" + b"x" * 300_000 + b"tail"
+    fileio.atomic_write(target, [], durable=durable)  # no chunk: an empty file, not the old one
+    assert target.read_bytes() == b"" and [p.name for p in tmp_path.iterdir()] == ["f.json"]

@@ -179,10 +179,10 @@ def _int(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
-def _write(path: Path, text: str) -> bool:
+def _write(path: Path, data: bytes | list[bytes]) -> bool:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fileio.atomic_write(path, text.encode("utf-8"), durable=False)
+        fileio.atomic_write(path, data, durable=False)
     except (OSError, MemoryStoreError):
         return False
     return True
@@ -330,17 +330,22 @@ class SummaryCache:
         # A user erased since their row was read leaves no trace here (the erase names no file of ours): the
         # folders are listed once, not looked up a user at a time.
         present = None if self.root is None else _folders(self.root)
-        items = list(self.rows.items())
+        ids = list(self.rows)  # the ids only: a list of 100,000 new (key, value) tuples took 40 ms in one call
         yield
-        pieces = [json.dumps(self._head()) + "\n"]  # joined a step at a time: one join of 25 MB held the GIL
-        for start in range(0, len(items), rows_per_step):
-            pieces.append("".join([_ENCODE([uid, sig, *row[1:]]) + "\n"
-                                   for uid, (sig, row) in items[start:start + rows_per_step]
-                                   if present is None or folder_for(uid) in present]))
+        # Encoded a step at a time and written chunk by chunk, never joined: one join of 23 MB (and its
+        # encoding) held the GIL for 70 ms each, touching fresh memory (see ``fileio.atomic_write``).
+        chunks = [(json.dumps(self._head()) + "\n").encode()]
+        for start in range(0, len(ids), rows_per_step):
+            lines = []
+            for uid in ids[start:start + rows_per_step]:
+                entry = self.rows.get(uid)  # None: forgotten since (a row changed since is written as it is now)
+                if entry is not None and (present is None or folder_for(uid) in present):
+                    lines.append(_ENCODE([uid, entry[0], *entry[1][1:]]) + "\n")
+            chunks.append("".join(lines).encode())
             yield
         # Only a write that succeeded counts: a failed one, or steps dropped half-way (a job cancelled), leave
         # the rows to be written next time.
-        if _write(self.path, "".join(pieces)):
+        if _write(self.path, chunks):
             self._saved = max(self._saved, at)
 
     @staticmethod
@@ -361,7 +366,7 @@ class SummaryCache:
             kept = [line for line in text.split("\n") if not line.startswith(f"[{needle},")]
         except UnicodeDecodeError:
             kept = None
-        if kept is None or not _write(path, "\n".join(kept)):
+        if kept is None or not _write(path, "\n".join(kept).encode()):
             with contextlib.suppress(OSError):
                 path.unlink()
 

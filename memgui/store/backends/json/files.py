@@ -19,7 +19,7 @@ from memgui.store import fileio
 from memgui.store.backends.json.doccache import DocCache, StatKey
 from memgui.store.backends.json.history_bytes import HistoryBytes
 from memgui.store.backends.json.journal import Journal, JournalState
-from memgui.store.backends.json.layout import Layout
+from memgui.store.backends.json.layout import MEMO_ENTRIES, Layout
 from memgui.store.backends.json.merge import CountFn, merge_history, merge_metrics
 from memgui.store.codec import Codec
 from memgui.store.documents import SHAPE_CHECKS, USER_FILES, USER_LOGS, Doc, DocKind, LogKind, check_message, message_id
@@ -72,7 +72,7 @@ class JsonFiles:
         key = (folder, name)
         path = self._paths.get(key)
         if path is None:
-            if len(self._paths) > 200_000:
+            if len(self._paths) >= MEMO_ENTRIES:
                 self._paths.clear()
             path = self._paths[key] = folder / name
         return path
