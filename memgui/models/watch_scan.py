@@ -8,8 +8,11 @@ Nothing here reads file content, so it works the same for encrypted stores. A si
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
+import time
+from collections.abc import Iterator
 
 from memgui.store.documents import JOURNAL_FILE, USER_FILES, USER_LOGS
 from memgui.store.documents import META_DIR as META
@@ -68,13 +71,48 @@ def folder_stat(folder: str) -> FolderStat:
     return FolderStat(inode(folder), inode(meta), (*files, stat_key(meta + os.sep + JOURNAL_FILE)))
 
 
-def list_dirs(root: str) -> set[str] | None:
-    """Names of the non-dot subdirectories of ``root`` (links are not followed); None if root is missing."""
-    try:
-        with os.scandir(root) as entries:
-            return {e.name for e in entries if not e.name.startswith(".") and e.is_dir(follow_symlinks=False)}
-    except (FileNotFoundError, NotADirectoryError):
-        return None
+class DirListing:
+    """The non-dot subdirectories of a folder (links not followed), listed a slice at a time: ``step`` until
+    it returns True, then ``names``. Listing 100,000 user folders in one call took 0.1-0.15 s of the GUI
+    thread. A missing folder lists as empty; one that cannot be read (or fails half-way) as ``None``: what was
+    seen there is kept, not taken for "every user is gone"."""
+
+    SLICE = 256  # entries between two looks at the clock
+
+    def __init__(self, root: str) -> None:
+        self.names: set[str] | None = set()
+        self._entries: Iterator[os.DirEntry[str]] | None = None
+        try:
+            self._entries = os.scandir(root)
+        except (FileNotFoundError, NotADirectoryError):
+            pass
+        except OSError:
+            self.names = None
+
+    def step(self, deadline: float) -> bool:
+        """List until ``deadline`` (``time.perf_counter``); True once the listing is complete."""
+        if self._entries is None:
+            return True
+        names = self.names
+        assert names is not None
+        try:
+            for count, entry in enumerate(self._entries, 1):
+                with contextlib.suppress(FileNotFoundError):  # an entry removed while it was looked at
+                    if not entry.name.startswith(".") and entry.is_dir(follow_symlinks=False):
+                        names.add(entry.name)
+                if count % self.SLICE == 0 and time.perf_counter() >= deadline:
+                    return False
+        except OSError:
+            self.names = None
+        self.close()
+        return True
+
+    def close(self) -> None:
+        if self._entries is not None:
+            close = getattr(self._entries, "close", None)
+            if close is not None:
+                close()
+            self._entries = None
 
 
 class WatchedFolder:

@@ -17,17 +17,16 @@ lost event is repaired without keeping a busy timer: with nothing changing, the 
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from PySide6.QtCore import QFileSystemWatcher, QObject, Qt, QTimer, Signal, Slot
 
-from memgui.models.watch_scan import Batch, FolderStat, WatchedFolder, folder_stat, inode, list_dirs, stat_key
+from memgui.models.watch_scan import Batch, DirListing, FolderStat, WatchedFolder, folder_stat, inode, stat_key
 from memgui.store.backend import FolderChanges
 from memgui.store.documents import GLOBAL_FILE
 from memgui.store.errors import MemoryStoreError
@@ -88,7 +87,9 @@ class StoreWatcher(QObject):
         self._pending_root = False
         self._to_arm: list[str] = []  # folders present at start, adopted and armed a slice per event-loop turn
         self._waiting: set[str] = set()  # the same, as a set
-        self._listing: Iterator[os.DirEntry[str]] | None = None  # DATA_DIR being listed, a slice per turn
+        self._listing: DirListing | None = None  # DATA_DIR being listed at start, a slice per turn
+        self._root_listing: DirListing | None = None  # DATA_DIR being listed for a root scan, a slice per turn
+        self._rescan = False  # a root scan was asked for while one was listing: list again once it is done
         self._listed = False  # the folders present at start are all in _to_arm (or armed)
         self._is_ready = False
         self._flushing = False
@@ -105,6 +106,9 @@ class StoreWatcher(QObject):
         self._arming = QTimer(self)
         self._arming.setSingleShot(True)
         self._arming.timeout.connect(self._on_arm_step)
+        self._root_step = QTimer(self)
+        self._root_step.setSingleShot(True)
+        self._root_step.timeout.connect(self._on_root_step)
         self._poll = QTimer(self)
         self._poll.setTimerType(Qt.TimerType.CoarseTimer)
         self._poll.timeout.connect(self._on_poll)
@@ -139,7 +143,7 @@ class StoreWatcher(QObject):
     def stop(self) -> None:
         """Stop watching and forget everything (before opening another folder)."""
         self._stopped = True
-        for timer in (self._debounce, self._arming, self._poll):
+        for timer in (self._debounce, self._arming, self._poll, self._root_step):
             timer.stop()
         paths = self._fs.files() + self._fs.directories()
         if paths:
@@ -149,7 +153,10 @@ class StoreWatcher(QObject):
         self._pending.clear()
         self._to_arm.clear()
         self._waiting.clear()
-        self._close_listing()
+        for listing in (self._listing, self._root_listing):
+            if listing is not None:
+                listing.close()
+        self._listing = self._root_listing = None
         self._root_watch = None
 
     # -- events and the debounce -----------------------------------------------------------------
@@ -312,10 +319,52 @@ class StoreWatcher(QObject):
         return added
 
     def _scan_root(self, batch: Batch) -> None:
-        """Compare DATA_DIR's user folders and global context with what was seen last."""
+        """Compare DATA_DIR's user folders and global context with what was seen last. The folders are listed
+        a slice per event-loop turn (``ARM_BUDGET_S``): a store that lists within one slice is compared at
+        once, into ``batch``; a larger one when its listing is done, in a batch of its own. A scan asked for
+        while one is listing runs again after it (the listing may have passed a folder made meanwhile)."""
         self._arm_root()
+        if self._root_listing is not None:
+            self._rescan = True
+            return
         self._root_key = stat_key(self._root)
-        current = list_dirs(self._root) or set()
+        self._root_listing = DirListing(self._root)
+        self._continue_root_scan(batch)
+
+    def _continue_root_scan(self, batch: Batch) -> None:
+        listing = self._root_listing
+        if listing is None:
+            return
+        if not listing.step(time.perf_counter() + ARM_BUDGET_S):
+            self._root_step.start(0)
+            return
+        self._root_listing = None
+        if listing.names is not None:  # None: DATA_DIR could not be read; what was seen there stays
+            self._compare_root(listing.names, batch)
+        key = stat_key(self._global)
+        batch.glob |= key != self._global_key
+        self._global_key = key
+        if self._rescan:
+            self._rescan = False
+            self._pending_root = True
+            self._schedule()
+
+    @Slot()
+    def _on_root_step(self) -> None:
+        if self._stopped or self._root_listing is None:
+            return
+        if self._flushing:  # a slot of ours is running a nested event loop: come back afterwards
+            self._root_step.start(_ms(self._quiet_s))
+            return
+        self._flushing = True
+        batch = Batch()
+        try:
+            self._continue_root_scan(batch)
+            self._emit(batch)
+        finally:
+            self._flushing = False
+
+    def _compare_root(self, current: set[str], batch: Batch) -> None:
         for name in [n for n in self._folders if n not in current]:
             batch.users |= self._forget(name)
         # Until the first listing is done, every folder found is one of those present at start: the listing
@@ -331,9 +380,6 @@ class StoreWatcher(QObject):
                 batch.users |= folder.user_id is not None
         if added or len(self._order) != len(self._folders):
             self._order = list(self._folders)
-        key = stat_key(self._global)
-        batch.glob |= key != self._global_key
-        self._global_key = key
 
     def _adopt(self, name: str) -> WatchedFolder | None:
         """Start tracking a folder of DATA_DIR if it is (or may become) a user's."""
@@ -381,31 +427,18 @@ class StoreWatcher(QObject):
             self._arming.start(0)
 
     def _list_step(self, deadline: float) -> bool:
-        """List DATA_DIR's folders into ``_to_arm`` until ``deadline``; True once the listing is complete.
-        Listing 100,000 folders at once took 0.15 s of the GUI thread, before the users list's first paint."""
+        """List DATA_DIR's folders until ``deadline``; True once the listing is complete and its folders are in
+        ``_to_arm``. Listing 100,000 folders at once took 0.15 s of the GUI thread, before the first paint."""
         if self._listing is None:
-            try:
-                self._listing = os.scandir(self._root)
-            except OSError:  # no DATA_DIR yet (or unreadable): nothing was present at start
-                self._listing = iter(())
-        for count, entry in enumerate(self._listing, 1):
-            with contextlib.suppress(OSError):
-                if not entry.name.startswith(".") and entry.is_dir(follow_symlinks=False):
-                    self._to_arm.append(entry.name)
-            if count % 256 == 0 and time.perf_counter() >= deadline:
-                return False
-        self._close_listing()
-        self._to_arm.sort(reverse=True)  # popped from the end: in order
+            self._listing = DirListing(self._root)
+        if not self._listing.step(deadline):
+            return False
+        names, self._listing = self._listing.names, None  # None (unreadable): nothing was present at start
+        self._to_arm = sorted(names or (), reverse=True)  # popped from the end: in order
         self._waiting = set(self._to_arm)
         self._listed = True
         self._pending_root = True  # a folder made while the listing ran may have been missed by it
         return True
-
-    def _close_listing(self) -> None:
-        close = getattr(self._listing, "close", None)
-        if close is not None:
-            close()
-        self._listing = None
 
     @Slot()
     def _on_arm_step(self) -> None:

@@ -490,10 +490,50 @@ def test_the_folders_present_at_start_are_listed_a_slice_per_turn_too(qtbot: QtB
     watcher.arm_folders()
     watcher._arming.stop()  # the first turns by hand
     watcher._on_arm_step()
-    assert not watcher._listed and 0 < len(watcher._to_arm) < len(names) and watcher.user_ids() == []
+    assert not watcher._listed and watcher._listing is not None and watcher.user_ids() == []
+    assert 0 < len(watcher._listing.names or ()) < len(names)
     writer.call("add_message", user="zz-newcomer", content="made while the folders are listed")
     watcher._on_arm_step()
     qtbot.waitUntil(lambda: watcher.is_ready, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: watcher.user_ids() == sorted([*names, "zz-newcomer"]), timeout=WAIT_MS)
     armed = [path for folder in watcher._folders.values() for path in folder.armed]
     assert len(armed) == len(set(armed))  # every folder watched once
+
+
+def test_a_root_scan_of_a_large_store_lists_a_slice_per_turn(qtbot: QtBot, parent: QObject, data_dir: Path,
+                                                             writers: list[Writer], monkeypatch) -> None:
+    """After start, a change of DATA_DIR (a user made, one erased) is found by listing it a slice per turn
+    (100,000 folders in one call froze the window for 0.15 s): the comparison waits for the whole listing,
+    a user made while it runs is found by the scan that follows, and a folder that cannot be listed forgets
+    nobody."""
+    import memgui.models.watcher as watcher_module
+
+    store = open_store(data_dir)
+    names = [f"user{i:04d}" for i in range(700)]  # the listing looks at the clock every 256 folders
+    for name in names:
+        store.create_user(name)
+    watcher = start(qtbot, parent, store)
+    rec = Recorder(watcher)
+    writers.append(writer := Writer(data_dir))
+    monkeypatch.setattr(watcher_module, "ARM_BUDGET_S", 0.0)
+    fs = watcher.findChild(QFileSystemWatcher)
+    assert fs is not None
+    fs.blockSignals(True)  # the scan is asked for by hand below
+    writer.call("add_message", user="zz-newcomer", content="made before the scan")
+    writer.call("erase_user", user="user0001")
+    watcher.poll_now()
+    assert watcher._root_listing is not None and rec.lists == []  # under way: nothing compared yet
+    writer.call("add_message", user="zz-latecomer", content="made while the scan lists")
+    watcher.poll_now()  # asked again while listing: listed again once done
+    expected = sorted([n for n in names if n != "user0001"] + ["zz-latecomer", "zz-newcomer"])
+    qtbot.waitUntil(lambda: watcher.user_ids() == expected, timeout=WAIT_MS)
+    assert rec.lists and watcher._root_listing is None
+
+    def unreadable(path: Any) -> Any:
+        raise PermissionError(13, "Permission denied", path)
+
+    writer.call("add_message", user="zz-third", content="made while DATA_DIR cannot be listed")
+    monkeypatch.setattr(os, "scandir", unreadable)
+    watcher.poll_now()
+    assert watcher.user_ids() == expected  # nobody forgotten
+    monkeypatch.undo()
