@@ -135,6 +135,12 @@ class StoreWatcher(QObject):
         """True once every folder present at start is watched (``ready`` was emitted)."""
         return self._is_ready
 
+    @property
+    def settled(self) -> bool:
+        """True once ready with no check queued or under way (what a benchmark waits for)."""
+        busy = self._debounce.isActive() or self._arming.isActive() or self._root_step.isActive()
+        return self._is_ready and not busy and self._root_listing is None and not self._pending
+
     def user_ids(self) -> list[str]:
         """The user ids of the folders being watched, sorted."""
         return sorted(f.user_id for f in self._folders.values() if f.user_id is not None)
