@@ -24,8 +24,9 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from PySide6.QtCore import QFileSystemWatcher, QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
+from memgui.models.watch_paths import WatchedPaths
 from memgui.models.watch_scan import Batch, DirListing, FolderStat, WatchedFolder, folder_stat, inode, stat_key
 from memgui.store.backend import FolderChanges
 from memgui.store.documents import GLOBAL_FILE
@@ -97,9 +98,8 @@ class StoreWatcher(QObject):
         self._last_event = self._burst_start = self._not_before = 0.0
         self._warned = False
 
-        self._fs = QFileSystemWatcher(self)
-        self._fs.fileChanged.connect(self._on_path_changed)
-        self._fs.directoryChanged.connect(self._on_path_changed)
+        self._fs = WatchedPaths(self)
+        self._fs.changed.connect(self._on_path_changed)
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.timeout.connect(self._on_debounce)
@@ -151,9 +151,7 @@ class StoreWatcher(QObject):
         self._stopped = True
         for timer in (self._debounce, self._arming, self._poll, self._root_step):
             timer.stop()
-        paths = self._fs.files() + self._fs.directories()
-        if paths:
-            self._fs.removePaths(paths)
+        self._fs.clear()
         self._folders.clear()
         self._owner.clear()
         self._pending.clear()
@@ -311,11 +309,11 @@ class StoreWatcher(QObject):
             if armed == ino and path not in renew:
                 continue
             if armed is not None:
-                self._fs.removePath(path)  # False when Qt already dropped it; that is fine
+                self._fs.remove(path)  # False when Qt already dropped it; that is fine
                 del folder.armed[path]
                 self._owner.pop(path, None)
             if ino is not None:
-                if self._fs.addPath(path):
+                if self._fs.add(path):
                     folder.armed[path] = ino
                     self._owner[path] = folder.name
                     added = True
@@ -406,7 +404,7 @@ class StoreWatcher(QObject):
     def _forget(self, name: str) -> bool:
         folder = self._folders.pop(name)
         for path in folder.armed:
-            self._fs.removePath(path)
+            self._fs.remove(path)
             self._owner.pop(path, None)
         self._hot.pop(name, None)
         self._pending.discard(name)
@@ -419,10 +417,10 @@ class StoreWatcher(QObject):
         if self._root_watch == (target, ino):
             return
         if self._root_watch is not None:
-            self._fs.removePath(self._root_watch[0])
+            self._fs.remove(self._root_watch[0])
             self._owner.pop(self._root_watch[0], None)
             self._root_watch = None
-        if ino is not None and self._fs.addPath(target):
+        if ino is not None and self._fs.add(target):
             self._root_watch = (target, ino)
             self._owner[target] = ""
 

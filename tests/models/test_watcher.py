@@ -537,3 +537,35 @@ def test_a_root_scan_of_a_large_store_lists_a_slice_per_turn(qtbot: QtBot, paren
     watcher.poll_now()
     assert watcher.user_ids() == expected  # nobody forgotten
     monkeypatch.undo()
+
+
+def test_paths_spread_over_several_qt_watchers_are_all_followed(qtbot: QtBot, parent: QObject, data_dir: Path,
+                                                                writers: list[Writer], monkeypatch) -> None:
+    """Qt's watcher searches its list of paths on every add (arming 100,000 users was quadratic), so paths
+    are spread over watchers of at most SHARD_PATHS each: a change under any of them is reported, erasing a
+    user frees their places, and stopping removes every watch."""
+    import memgui.models.watch_paths as watch_paths
+
+    monkeypatch.setattr(watch_paths, "SHARD_PATHS", 4)
+    monkeypatch.setattr(watch_paths, "MAX_SHARDS", 3)  # past 12 paths the emptiest watcher takes the rest
+    store = open_store(data_dir)
+    names = [f"user{i}" for i in range(7)]
+    for name in names:
+        store.add_message(name, "user", "hello")  # the folder and its .memgui at least: two paths a user
+    watcher = start(qtbot, parent, store)
+    shards = watcher.findChildren(QFileSystemWatcher)
+    watched = sum(len(s.files()) + len(s.directories()) for s in shards)
+    assert len(shards) == 3 and all(s.files() + s.directories() for s in shards)
+    assert watched == len(watcher._fs.paths()) > 12  # every path once, DATA_DIR's included, past 3 x 4
+    rec = Recorder(watcher)
+    writers.append(writer := Writer(data_dir))
+    for name in (names[0], names[-1]):  # watched by the first watcher and by a later one
+        with qtbot.waitSignal(watcher.userChanged, check_params_cb=signal_for(name), timeout=WAIT_MS):
+            writer.call("add_fact", user=name, text=f"seen in {name}")
+    with qtbot.waitSignal(watcher.usersChanged, timeout=WAIT_MS):
+        writer.call("erase_user", user=names[2])
+    qtbot.waitUntil(lambda: names[2] not in watcher.user_ids(), timeout=WAIT_MS)
+    assert not any(names[2] in path for s in shards for path in s.files() + s.directories())
+    assert rec.ids()[:2] == [names[0], names[-1]]
+    watcher.stop()
+    assert all(s.files() == [] and s.directories() == [] for s in shards)
