@@ -27,7 +27,7 @@ from live_helpers import (
     summary,
     value,
 )
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QFileSystemWatcher, QTimer
 from PySide6.QtTest import QAbstractItemModelTester
 from pytestqt.qtbot import QtBot
 
@@ -255,8 +255,8 @@ def test_view_refresh_finds_a_change_whose_event_was_lost(window: MainWindow, wr
     watcher = window.live.watcher
     assert watcher is not None
     watcher._poll.stop()  # the poll would repair it within 5 s: here the F5 action must
-    fs = watcher._fs
-    fs.removePaths(fs.files() + fs.directories())  # as after an inotify overflow: every event is lost
+    for fs in watcher.findChildren(QFileSystemWatcher):  # as after an inotify overflow: every event is lost
+        fs.removePaths(fs.files() + fs.directories())
     writer.call("add_fact", user="alice", text="seen after F5")
     settle_without_events = window.live.reloads.copy()
     assert window.live.refresh_action.shortcut().toString() == "F5"
