@@ -217,7 +217,10 @@ def _messages(days: list[date], count: int, zone: tzinfo, rng: random.Random,
             continue
         start = datetime.combine(day, time(7, rng.randint(0, 59)), zone)
         end = min(datetime.combine(day, time(23, 30), zone), now.astimezone(zone))
-        step = max((end - start) / n, timedelta(microseconds=1)) if end > start else timedelta(microseconds=1)
+        if start >= end:  # the user's today, before their usual first message: the messages of the night so far
+            midnight = datetime.combine(day, time(0), zone)
+            start = midnight + (end - midnight) / 4
+        step = (end - start) / n if end > start else timedelta(0)
         topic = rng.choice(text.TOPICS)
         for k in range(n):
             role = "user" if k % 2 == 0 else "assistant"

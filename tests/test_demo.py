@@ -160,3 +160,17 @@ def test_the_store_keeps_the_real_clock_after_generation(tmp_path: Path) -> None
     added = next(r["added_at"] for r in store.get_fact_records("elysia_fan") if r["text"] == "Likes the demo")
     assert abs(_at(added) - datetime.now(timezone.utc)) < timedelta(minutes=5)
     store.close()
+
+
+@pytest.mark.parametrize("hour", [0, 3, 6, 12, 16, 21])
+def test_no_message_is_in_the_future_at_any_hour(tmp_path: Path, hour: int) -> None:
+    """Where the user's day has just begun (Tokyo at 16:00 UTC is 01:00), their messages of today fall
+    between midnight and now, not at the usual hour of the morning still to come."""
+    now = datetime(2026, 12, 7, hour, 9, tzinfo=timezone.utc)
+    store = generate(tmp_path / "s", users=24, now=now)
+    for uid in store.get_all_users():
+        if uid == DAMAGED_USER:
+            continue
+        history = store.get_message_history(uid, include_archived=True)
+        assert all(datetime.fromisoformat(m["timestamp"]) <= now for m in history), uid
+    store.close()
