@@ -59,6 +59,46 @@ class _CountAxis(pg.AxisItem):  # type: ignore[misc]
         return [f"{value * scale:,.0f}" for value in values]
 
 
+class _CategoryAxis(_CountAxis):
+    """A bottom axis naming one category under each bar. Labels too wide for a bar's share of the axis ("7–13",
+    "14–29" under a narrow streak histogram ran into each other) go on two staggered lines, every other one a
+    line lower; worked out again whenever the axis is resized."""
+
+    GAP = 6  # pixels kept free between two neighbouring labels
+    textHeight: float  # pyqtgraph's: the room it keeps for tick labels (it only ever grows)
+
+    def __init__(self) -> None:
+        super().__init__("bottom")
+        self.categories: list[tuple[float, str]] = []
+        self.staggered = False
+        self._one_line = self.textHeight
+
+    def set_categories(self, ticks: list[tuple[float, str]]) -> None:
+        self.categories = ticks
+        self._fit()
+
+    def resizeEvent(self, event: object = None) -> None:
+        super().resizeEvent(event)
+        if hasattr(self, "categories"):  # pyqtgraph resizes the axis while it is being made
+            self._fit()
+
+    def _fit(self) -> None:
+        width = self.geometry().width()
+        metrics = QFontMetrics(self.style.get("tickFont") or self.font())
+        widest = max((metrics.horizontalAdvance(text) for _x, text in self.categories), default=0)
+        staggered = bool(self.categories) and width > 0 and widest + self.GAP > width / len(self.categories)
+        if staggered != self.staggered:
+            self.staggered = staggered
+            if staggered:  # the height pyqtgraph gives one line of labels, and a line more
+                self._one_line = self.textHeight
+                self.setHeight(int(self.maximumHeight()) + metrics.lineSpacing())
+            else:  # pyqtgraph's room for labels only ever grows: back to one line's
+                self.textHeight = self._one_line
+                self.setHeight(None)
+        self.setTicks([[(x, f"\n{text}" if staggered and i % 2 else text)
+                        for i, (x, text) in enumerate(self.categories)]])
+
+
 class _DayAxis(pg.DateAxisItem):  # type: ignore[misc]
     """Dates that name their month: "Sep 14" a few days apart, "Sep 2026" months apart, "2026" years apart.
     The points are the user's local days (``chart_format.day_x``), so the labels are days in the user's zone."""
@@ -138,8 +178,7 @@ class ChartPanel(QFrame):
         """The chart itself, made on first use: a pyqtgraph plot costs 12 ms to build, and the window's eight
         charts sit in tabs that are not shown at start (0.1 s of the users list's first paint)."""
         if self._plot is None:
-            bottom = _DayAxis(orientation="bottom", utcOffset=0) if self._date_axis else _CountAxis("bottom")
-            plot = self._plot = _PlotWidget(self, axisItems={"left": _CountAxis("left"), "bottom": bottom})
+            plot = self._plot = _PlotWidget(self, axisItems={"left": _CountAxis("left"), "bottom": self._bottom_axis()})
             plot.setMenuEnabled(False)
             plot.hideButtons()
             plot.setMouseEnabled(x=False, y=False)
@@ -157,6 +196,9 @@ class ChartPanel(QFrame):
 
     def configure_plot(self, plot: _PlotWidget) -> None:
         """What a kind of chart sets on its plot once it is made."""
+
+    def _bottom_axis(self) -> pg.AxisItem:
+        return _DayAxis(orientation="bottom", utcOffset=0) if self._date_axis else _CountAxis("bottom")
 
     def set_plot_heights(self, minimum: int, maximum: int | None = None) -> None:
         self._plot_heights = (minimum, maximum)
@@ -378,6 +420,9 @@ class BarChart(ChartPanel):
     def configure_plot(self, plot: _PlotWidget) -> None:
         plot.getPlotItem().showGrid(x=self.horizontal, y=not self.horizontal, alpha=0.25)
 
+    def _bottom_axis(self) -> pg.AxisItem:
+        return _CountAxis("bottom") if self.horizontal else _CategoryAxis()
+
     def set_data(self, labels: Sequence[str], series: Sequence[Series]) -> None:
         self.labels, self.series = tuple(labels), list(series)
         self.redraw()
@@ -408,7 +453,10 @@ class BarChart(ChartPanel):
             self.bars[name] = bar
         ticks = [(self._position(i), elide(label)) for i, label in enumerate(self.labels)]
         axis = item.getAxis("left" if self.horizontal else "bottom")
-        axis.setTicks([ticks])
+        if isinstance(axis, _CategoryAxis):
+            axis.set_categories(ticks)
+        else:
+            axis.setTicks([ticks])
         top = max(max(v) for _n, v, _r in self.series if len(v))
         if self.horizontal:
             metrics = QFontMetrics(axis.font() if hasattr(axis, "font") else self.font())

@@ -171,3 +171,25 @@ def test_an_acknowledged_write_survives_an_immediate_stop(tmp_path: Path) -> Non
             assert store.get_user_facts("u") == {"food": ["tea"]}
     finally:
         server.destroy()
+
+
+def test_the_first_call_after_a_server_restart_succeeds(tmp_path: Path) -> None:
+    """The server ends idle sessions when it stops; the store finds its connection gone before the next
+    statement (``connect.alive``), not by that statement failing: a window's first read after a restart
+    used to fail once."""
+    from support.pg_server import PgServer
+
+    server = PgServer().start()
+    try:
+        conninfo = server.new_database()
+        with _store(conninfo) as store:
+            store.add_message("u", "user", "before")
+            server.stop("fast")
+            server.start()
+            assert [m["content"] for m in store.get_message_history("u")] == ["before"]  # a read first
+            server.stop("fast")
+            server.start()
+            store.add_message("u", "user", "after")  # and a write first
+            assert [m["content"] for m in store.get_message_history("u")] == ["before", "after"]
+    finally:
+        server.destroy()

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QCoreApplication, QPoint, QPointF, Qt
-from PySide6.QtGui import QColor, QImage, QPalette, QWheelEvent
+from PySide6.QtGui import QColor, QFontMetrics, QImage, QPalette, QWheelEvent
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -340,3 +340,26 @@ def test_the_day_axis_draws_one_level_of_labels(qtbot: QtBot, view: MetricsView)
     spacing, values = levels[0]
     labels = axis.tickStrings(values, 1.0, spacing)
     assert all(label[:3] in ("Oct", "Nov") and label[4:].isdigit() for label in labels), labels
+
+
+def test_category_labels_too_wide_for_their_bars_go_on_two_staggered_lines(qtbot: QtBot) -> None:
+    """The streak histogram's "7–13", "14–29", "30–99" ran into each other in a narrow chart: there every other
+    label is drawn a line lower, and the axis grows by a line; wide enough, they are on one line again."""
+    from memgui.views.charts import BarChart
+
+    labels = ["0", "1", "2", "3–6", "7–13", "14–29", "30–99", "100+"]
+    chart = BarChart("Current streaks (days)", "users")
+    qtbot.addWidget(chart)
+    chart.set_data(labels, [("users", [30, 2, 0, 1, 4, 12, 3, 1], "primary")])
+    chart.resize(300, 240)
+    chart.plot.grab()  # laid out and drawn: the axis knows its width and its labels' height
+    axis = chart.plot.getPlotItem().getAxis("bottom")
+    shown = [text for _x, text in axis._tickLevels[0]]
+    assert axis.staggered and [t.lstrip("\n") for t in shown] == labels
+    assert all(t.startswith("\n") == (i % 2 == 1) for i, t in enumerate(shown))
+    qtbot.waitUntil(lambda: axis.height() == axis.maximumHeight(), timeout=5000)  # the layout took it
+    two_lines = axis.height()
+    chart.resize(1400, 240)
+    chart.plot.grab()
+    assert not axis.staggered and [text for _x, text in axis._tickLevels[0]] == labels
+    qtbot.waitUntil(lambda: two_lines - axis.height() == QFontMetrics(axis.font()).lineSpacing(), timeout=5000)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import select
+
 import psycopg
 from psycopg import errors as pg_errors
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
@@ -52,6 +54,22 @@ def connect(conninfo: str, *, autocommit: bool = True) -> psycopg.Connection:
         return psycopg.connect(make_conninfo("", **params), autocommit=autocommit)
     except psycopg.Error as exc:
         raise translate(exc, conninfo) from None
+
+
+def alive(conn: psycopg.Connection) -> bool:
+    """Whether an idle connection is still usable, found before the next statement rather than by its failure.
+    A server that stops (or ends an idle session) sends its goodbye and closes the socket, but psycopg only
+    learns of it when a statement fails, so the first call after a restart raised. Every answer of the server
+    is read to its end, and this store does not LISTEN on this connection: so anything to read on an idle
+    socket means it is going (libpq reads the goodbye first and still calls the connection sound, and only a
+    second read meets the end). Such a connection is replaced; at worst a spare notice costs a reconnect."""
+    if conn.closed or conn.broken:
+        return False
+    try:
+        readable, _, _ = select.select([conn.fileno()], [], [], 0)
+    except (OSError, ValueError):
+        return False
+    return not readable
 
 
 def translate(exc: psycopg.Error, conninfo: str) -> DatabaseError:

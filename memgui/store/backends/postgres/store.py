@@ -70,12 +70,15 @@ class PostgresMemoryStore(MemoryStore):
     # -- the connection ------------------------------------------------------------------------------
     @contextlib.contextmanager
     def _connection(self) -> Iterator[psycopg.Connection]:
-        """The store's connection (reconnected when the server dropped it), errors as ``DatabaseError``.
+        """The store's connection (reconnected when the server dropped it, also while it was idle:
+        ``connect.alive``), errors as ``DatabaseError``.
 
         A failure may have rolled a transaction back, and psycopg then deallocates every prepared statement
         of the session (``DEALLOCATE ALL``): the next user transaction prepares its statements again."""
         with self._mutex:
-            if self._conn is None or self._conn.closed or self._conn.broken:
+            if self._conn is None or not pgconnect.alive(self._conn):
+                if self._conn is not None:
+                    self._conn.close()
                 self._conn = pgconnect.connect(self.conninfo)
             try:
                 yield self._conn
