@@ -101,7 +101,13 @@ def encrypted(data_dir: Path) -> Path:
     bad = data_dir / "bob" / "user_facts.json"
     bad.write_text(json.dumps({"categories": {"x": [SECRETS[9]]}})[:-3])  # hand-edited plaintext, broken
     assert repair_store(data_dir, KEY).ok  # kept aside in the quarantine, sealed
-    fileio.FAULT_HOOK = lambda step, path: (_ for _ in ()).throw(Killed()) if step == "replace" else None
+    caller = threading.get_ident()  # not the store's background materializer, which may run meanwhile
+
+    def kill(step: str, path: Path) -> None:
+        if step == "replace" and threading.get_ident() == caller:
+            raise Killed
+
+    fileio.FAULT_HOOK = kill
     try:
         with pytest.raises(Killed):
             store.set_profile_field(USER, "left", SECRETS[0])  # killed before its rename: a temporary file
