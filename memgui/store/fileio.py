@@ -18,6 +18,7 @@ import stat as stat_mod
 import threading
 import time
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -427,6 +428,48 @@ def remove_stale_temps(folder: Path, prefix: str = ".") -> list[Path]:
     return removed
 
 
+class DescriptorBudget:
+    """Keeps at most ``limit`` of the store's long-lived descriptors open in this process, least recently used
+    closed first. Each user written keeps two (their lock file's and their journal's, so that a message costs
+    no ``open``); an assistant writing for 1,000 users hit the usual soft limit of 1,024 open files and every
+    write failed with EMFILE. An owner's ``close_if_idle`` closes its descriptor unless it is in use right now
+    (then it stays open a while longer); the owner reopens it on its next use."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._recent: OrderedDict[int, weakref.ref[Any]] = OrderedDict()
+        self._mutex = threading.Lock()
+
+    def used(self, owner: Any) -> None:
+        """``owner`` (with ``close_if_idle()``) has just used its open descriptor."""
+        victims = []
+        with self._mutex:
+            key = id(owner)
+            self._recent[key] = weakref.ref(owner)
+            self._recent.move_to_end(key)
+            while len(self._recent) > self.limit:
+                victim = self._recent.popitem(last=False)[1]()
+                if victim is not None:
+                    victims.append(victim)
+        for victim in victims:  # outside the mutex: a victim may be waiting for it while it holds its own lock
+            victim.close_if_idle()
+
+
+def _descriptor_limit() -> int:
+    """A quarter of the process's soft limit on open files (at most 256), leaving the rest to the program."""
+    try:
+        import resource
+
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    except (ImportError, OSError, ValueError):  # pragma: no cover - Windows
+        return 256
+    return 256 if soft == resource.RLIM_INFINITY else max(16, min(256, soft // 4))
+
+
+#: The budget every lock file and journal of the process shares.
+DESCRIPTORS = DescriptorBudget(_descriptor_limit())
+
+
 def close_quietly(fd: int) -> None:
     """Close a descriptor, ignoring errors (a finalizer's job)."""
     with contextlib.suppress(OSError):
@@ -464,6 +507,7 @@ class Lock:
             # A store that is never closed still gives its descriptors back when it is collected.
             self._finalizer = weakref.finalize(self, close_quietly, fd)
             self._finalizer.atexit = False  # at exit the OS closes it; the flush at exit still needs it
+        DESCRIPTORS.used(self)
         return self._fd
 
     def _acquire(self, timeout: float) -> bool:
@@ -521,6 +565,9 @@ class Lock:
             yield
         finally:
             self.release()
+
+    def close_if_idle(self) -> None:
+        self.close()
 
     def close(self) -> None:
         """Close the lock file's descriptor if the lock is not held (it is reopened on the next acquire)."""

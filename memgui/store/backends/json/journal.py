@@ -132,6 +132,7 @@ class Journal:
         self._mutex = threading.Lock()
         self._fd = -1
         self._fd_owner: tuple[int, int] = (0, 0)  # (inode, pid) the descriptor was opened for
+        self._fd_lock = threading.Lock()  # the descriptor in use: ``close_if_idle`` (another thread) leaves it
 
     def _decode(self, line: bytes, number: int) -> dict[str, Any]:
         value = self.codec.decode_line(line, self.path, number)
@@ -255,16 +256,18 @@ class Journal:
         state = self._state
         assert state.ino is not None
         owner = (state.ino, os.getpid())
-        if self._fd < 0 or self._fd_owner != owner:
-            self.close()
-            try:
-                self._fd = os.open(self.path, os.O_WRONLY | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0))
-            except OSError as exc:
-                raise StoreIOError(self.path, exc) from exc
-            self._fd_owner = owner
-            self._finalizer = weakref.finalize(self, fileio.close_quietly, self._fd)
-            self._finalizer.atexit = False  # at exit the OS closes it; the flush at exit still needs it
-        fileio.write_at(self._fd, self.path, data, state.offset, durable=durable, cut=state.torn, slack=slack)
+        with self._fd_lock:
+            if self._fd < 0 or self._fd_owner != owner:
+                self._close()
+                try:
+                    self._fd = os.open(self.path, os.O_WRONLY | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0))
+                except OSError as exc:
+                    raise StoreIOError(self.path, exc) from exc
+                self._fd_owner = owner
+                self._finalizer = weakref.finalize(self, fileio.close_quietly, self._fd)
+                self._finalizer.atexit = False  # at exit the OS closes it; the flush at exit still needs it
+            fileio.write_at(self._fd, self.path, data, state.offset, durable=durable, cut=state.torn, slack=slack)
+        fileio.DESCRIPTORS.used(self)
         state.offset += len(data)
         state.torn = False
 
@@ -279,6 +282,18 @@ class Journal:
         self._read()
 
     def close(self) -> None:
+        with self._fd_lock:
+            self._close()
+
+    def close_if_idle(self) -> None:
+        """Close the descriptor unless a write is using it now (``fileio.DESCRIPTORS``); reopened when needed."""
+        if self._fd_lock.acquire(blocking=False):
+            try:
+                self._close()
+            finally:
+                self._fd_lock.release()
+
+    def _close(self) -> None:
         if self._fd >= 0:
             self._finalizer()  # closes the descriptor, once
         self._fd = -1
