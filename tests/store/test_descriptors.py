@@ -91,3 +91,29 @@ def test_a_process_with_a_low_open_files_limit_writes_for_more_users_than_it(tmp
     store = _store(tmp_path / "s")
     assert len(store.get_all_users()) == 600
     store.close()
+
+
+def test_out_of_descriptors_while_creating_a_user_is_a_store_error_naming_the_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the system refuses (EMFILE here), creating a user raises ``StoreIOError`` naming the folder, not a
+    bare ``OSError``, and nothing of the user is made."""
+    import errno
+
+    from memgui.store import StoreIOError
+
+    store = _store(tmp_path / "s")
+    store.add_message("alice", "user", "hello")
+    real = os.scandir
+
+    def refuse(path: object = ".") -> object:
+        if Path(str(path)) == tmp_path / "s":
+            raise OSError(errno.EMFILE, "Too many open files", str(path))
+        return real(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "scandir", refuse)
+    with pytest.raises(StoreIOError) as raised:
+        store.add_message("bob", "user", "hello")
+    monkeypatch.undo()
+    assert str(tmp_path / "s") in str(raised.value) and "Too many open files" in str(raised.value)
+    assert store.get_all_users() == ["alice"]
+    store.close()

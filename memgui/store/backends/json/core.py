@@ -24,7 +24,7 @@ from memgui.store.backends.json.merge import public_metrics
 from memgui.store.codec import Codec
 from memgui.store.config import StoreConfig, build_config
 from memgui.store.documents import Doc, DocKind, LogKind, check_global, check_index, message_id
-from memgui.store.errors import ConfigError, CorruptDataError, EncryptionError, InvalidUserIdError
+from memgui.store.errors import ConfigError, CorruptDataError, EncryptionError, InvalidUserIdError, StoreIOError
 from memgui.store.ids import folder_for, id_from_folder, is_hashed_folder, is_user_folder_name, split_plain
 from memgui.store.interface import MemoryStore
 
@@ -242,6 +242,8 @@ class JsonCore(MemoryStore):
             entries = list(os.scandir(self.root))
         except FileNotFoundError:
             return
+        except OSError as exc:
+            raise StoreIOError(self.root, exc) from exc
         for entry in entries:
             if entry.name.startswith(f".{folder}.") and fileio.is_temp_name(entry.name) and entry.is_dir(
                     follow_symlinks=False):

@@ -380,7 +380,8 @@ class JsonMemoryStore(JsonCore):
         # writer killed half-way never leaves a folder that no id maps to or that lacks its files.
         self._remove_staging(txn.folder.name)
         staging = fileio.temp_name(txn.folder)
-        staging.mkdir()
+        with fileio.os_errors(staging):
+            staging.mkdir()
         try:
             if is_hashed_folder(txn.folder.name):
                 id_file = self.layout.user_id_file(staging)
