@@ -142,6 +142,15 @@ def _mode_of(target: Path) -> int | None:
         return None
 
 
+def _write_all(fd: int, data: bytes | Sequence[bytes]) -> None:
+    """Write ``data`` (bytes, or chunks one after the other) to ``fd`` whole: ``os.write`` may write less."""
+    for chunk in (data,) if isinstance(data, (bytes, bytearray, memoryview)) else data:
+        view = memoryview(chunk)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+
+
 def atomic_write(target: Path, data: bytes | Sequence[bytes], *, durable: bool,
                  sync_dir: bool = True) -> os.stat_result:
     """Replace ``target`` by ``data`` (bytes, or a sequence of chunks written one after the other) atomically;
@@ -163,11 +172,7 @@ def atomic_write(target: Path, data: bytes | Sequence[bytes], *, durable: bool,
         if mode is not None:
             os.fchmod(fd, mode)
         _fault("write", tmp)
-        for chunk in (data,) if isinstance(data, (bytes, bytearray, memoryview)) else data:
-            view = memoryview(chunk)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
+        _write_all(fd, data)
         # Caches validate a file by (inode, size, mtime). ext4 reuses a freed inode number at once and stamps
         # new files with a coarse clock, so two versions written within one tick could look identical;
         # a unique, fine-grained mtime per write rules that out.
@@ -315,11 +320,7 @@ def append_bytes(path: Path, data: bytes, *, durable: bool) -> tuple[int, int, i
             size = _last_newline_end(fd, size)
             os.ftruncate(fd, size)
         _fault("write", path)
-        for chunk in (data,) if isinstance(data, (bytes, bytearray, memoryview)) else data:
-            view = memoryview(chunk)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
+        _write_all(fd, data)
         if durable:
             _fault("fsync", path)
             os.fdatasync(fd) if hasattr(os, "fdatasync") else os.fsync(fd)
