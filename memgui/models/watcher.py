@@ -218,7 +218,8 @@ class StoreWatcher(QObject):
     def _process(self, names: Iterable[str], *, scan_root: bool, polled: Iterable[str] = (),
                  sweep: float = 0.0) -> None:
         """Check the folders that had events, those ``polled`` and, with ``sweep`` seconds, a rotating
-        slice of all; then emit what changed."""
+        slice of all (and list the next slice of DATA_DIR while a root scan is under way); then emit what
+        changed."""
         if self._stopped:
             return
         if self._flushing:  # a slot of ours is running a nested event loop: come back afterwards
@@ -232,6 +233,8 @@ class StoreWatcher(QObject):
         try:
             if scan_root:
                 self._scan_root(batch)
+            else:
+                self._continue_root_scan(batch)  # a root listing under way: its next slice
             for name in names:
                 self._check_name(name, batch, evented=True)
             for name in polled:
@@ -355,18 +358,7 @@ class StoreWatcher(QObject):
 
     @Slot()
     def _on_root_step(self) -> None:
-        if self._stopped or self._root_listing is None:
-            return
-        if self._flushing:  # a slot of ours is running a nested event loop: come back afterwards
-            self._root_step.start(_ms(self._quiet_s))
-            return
-        self._flushing = True
-        batch = Batch()
-        try:
-            self._continue_root_scan(batch)
-            self._emit(batch)
-        finally:
-            self._flushing = False
+        self._process((), scan_root=False)  # the next slice of the root listing (put off like any check)
 
     def _compare_root(self, current: set[str], batch: Batch) -> None:
         for name in [n for n in self._folders if n not in current]:

@@ -211,6 +211,8 @@ def _well_formed(line: Any) -> bool:
             and type(line[2]) is str and type(line[4]) in _TEXT_OR_NONE and type(line[6]) in (float, int)
             and type(line[7]) is int and type(line[8]) is int and type(line[9]) in _TEXT_OR_NONE
             and type(line[10]) in _TEXT_OR_NONE and type(line[11]) is int)
+
+
 _make_row = functools.partial(tuple.__new__, UserRow)  # a row of exactly its values, in one C call
 
 
