@@ -65,13 +65,12 @@ class _CategoryAxis(_CountAxis):
     line lower; worked out again whenever the axis is resized."""
 
     GAP = 6  # pixels kept free between two neighbouring labels
-    textHeight: float  # pyqtgraph's: the room it keeps for tick labels (it only ever grows)
+    textHeight: float  # pyqtgraph's: the room it keeps for a line of tick labels (it only ever grows)
 
     def __init__(self) -> None:
         super().__init__("bottom")
         self.categories: list[tuple[float, str]] = []
         self.staggered = False
-        self._one_line = self.textHeight
 
     def set_categories(self, ticks: list[tuple[float, str]]) -> None:
         self.categories = ticks
@@ -89,11 +88,11 @@ class _CategoryAxis(_CountAxis):
         staggered = bool(self.categories) and width > 0 and widest + self.GAP > width / len(self.categories)
         if staggered != self.staggered:
             self.staggered = staggered
-            if staggered:  # the height pyqtgraph gives one line of labels, and a line more
-                self._one_line = self.textHeight
-                self.setHeight(int(self.maximumHeight()) + metrics.lineSpacing())
-            else:  # pyqtgraph's room for labels only ever grows: back to one line's
-                self.textHeight = self._one_line
+            if staggered:  # two lines of labels under the ticks (not from pyqtgraph's height: 0 while empty)
+                self.setHeight(max(0, self.style["tickLength"]) + self.style["tickTextOffset"][1]
+                               + 2 * metrics.height())
+            else:  # pyqtgraph's own height again; its room for labels only ever grows: back to one line's
+                self.textHeight = metrics.height()
                 self.setHeight(None)
         self.setTicks([[(x, f"\n{text}" if staggered and i % 2 else text)
                         for i, (x, text) in enumerate(self.categories)]])
