@@ -4,7 +4,10 @@ Starts its own throwaway server (tests/support/pg_server.py: initdb in a tempora
 on, synchronous_commit on), then measures for one writer and for 8 writer processes (a user each):
 
 - raw: ``INSERT INTO raw VALUES (...)`` autocommitted, one row per commit (the server's durable commit rate);
-- store: ``add_message`` of a short message on a user with a full history (MAX_MESSAGES=100).
+- store: ``add_message`` of a short message on a user with a full history (MAX_MESSAGES=100);
+- floor: what that call writes, alone: the store's own prepared statements (the user's lock, the message row,
+  the metrics document, the oldest row moved to the archive, the change triggers firing) sent as one round trip
+  with the commit, with no rule run and nothing read first. No client of this schema can be faster.
 
 The goal is a ratio of 0.5 or more. Then the window (``--users``, default 10,000; 0 skips it): the same users,
 written in the v1 layout (``bench_gui.write_users``, cached between runs) and copied into the database with
@@ -29,6 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from support.pg_server import PgServer  # type: ignore[import-not-found]
 
 from memgui.store import build_config, create_memory_store
+from memgui.store.backends.postgres import rows as pgrows
+from memgui.store.backends.postgres.statements import Batch, prepare
+from memgui.store.backends.postgres.store import _LOCK, _PREPARED, PostgresMemoryStore
 from memgui.store.config import StoreConfig
 
 
@@ -54,6 +60,35 @@ def _store(conninfo: str, seconds: float, worker: int) -> int:
         while time.perf_counter() < deadline:
             store.add_message(uid, "user", "hello there, how are you today?")
             done += 1
+    return done
+
+
+def _floor(conninfo: str, seconds: float, worker: int) -> int:
+    config = build_config({"STORAGE_BACKEND": "postgres", "DATABASE_URL": conninfo, "MAX_MESSAGES": 100,
+                           "DEFAULT_TIMEZONE": "UTC"}, environ={})
+    with create_memory_store(config) as store:
+        assert isinstance(store, PostgresMemoryStore)
+        uid = f"floor{worker}-{os.getpid()}"  # a new user with a full history, whichever run this is
+        for i in range(100):
+            message = store.add_message(uid, "user", f"warm up {i}")
+        metrics = store.get_conversation_metrics(uid)
+        with store._connection() as conn:
+            prepare(conn, _PREPARED)
+            body = conn.execute("SELECT body FROM memgui.documents WHERE user_id = %s AND kind = 'metrics'",
+                                (uid,)).fetchone()
+            assert body is not None and metrics["message_count"] == 100
+            _, plain, text = pgrows.message_row(message, uid)
+            done = 0
+            deadline = time.perf_counter() + seconds
+            while time.perf_counter() < deadline:
+                batch = Batch(conn, b"BEGIN")
+                batch.run(_LOCK, {"u": uid})
+                pgrows.insert_messages(batch, uid, [], [(f"floor-{done}", plain, text)])
+                batch.run(pgrows.UPSERT_DOC, {"u": uid, "kind": "metrics", "body": body[0]})
+                pgrows.trim_oldest(batch, uid, 1, archive=True)
+                batch.command(b"COMMIT")
+                batch.send()
+                done += 1
     return done
 
 
@@ -125,8 +160,10 @@ def main() -> None:
         for writers in (1, 8):
             raw = _rate(_raw, conninfo, args.seconds, writers)
             store = _rate(_store, conninfo, args.seconds, writers)
+            floor = _rate(_floor, conninfo, args.seconds, writers)
             print(f"{writers} writer(s): durable add_message {store:,.0f}/s, raw single-row commit {raw:,.0f}/s, "
-                  f"ratio {store / raw:.2f}")
+                  f"ratio {store / raw:.2f}; floor (its writes alone, one round trip) {floor:,.0f}/s, "
+                  f"ratio {floor / raw:.2f}")
         if args.users:
             _window(server.new_database(), args.users, args.cache)
     finally:

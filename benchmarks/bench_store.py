@@ -7,6 +7,9 @@ Prints, in one run, at history sizes of 100, 10,000 and 100,000 messages already
 * durable ``add_message`` (``DURABLE_WRITES=true``, ``MAX_MESSAGES=100``) and its ratio to the median raw
   rate probed during that very case;
 * the same with ``DURABLE_WRITES=false``;
+* the floor of a durable ``add_message``: the file operations alone that one call does in the v1 layout (lock,
+  journal append + ``fdatasync``, archive append, two file replacements; ``store_cases.time_floor``), with its
+  ratio to the raw rate probed during it: the most any store writing those files could reach;
 * the older implementation's ``store_message`` (``tests/support/older_store.py``: load, append, dump the v1
   files) over the same history, which it kept at MAX_MESSAGES, dropping the rest;
 * with no history limit (``MAX_MESSAGES=0``): non-durable ``add_message`` and how many messages the history
@@ -41,7 +44,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from store_cases import time_older_store_message, time_unlimited
+from store_cases import time_floor, time_older_store_message, time_unlimited
 
 from memgui.store import JsonMemoryStore, build_config
 
@@ -62,6 +65,8 @@ class Row:
     raws: list[float] = field(default_factory=list)  # median raw fsync rate during each durable case
     overheads: list[float] = field(default_factory=list)  # ms per durable call beyond one raw fsync
     fasts: list[float] = field(default_factory=list)  # add_message per second without fsync
+    floors: list[float] = field(default_factory=list)  # the bare file operations per second (time_floor)
+    floor_ratios: list[float] = field(default_factory=list)  # each over the raw rate probed during it
     tinydb: float = 0.0  # inserts per second
     older: float = 0.0  # the older store_message per second
     tinydb_ops: int = 0
@@ -91,6 +96,10 @@ class Row:
     @property
     def fast(self) -> float:
         return statistics.median(self.fasts)
+
+    @property
+    def floor_ratio(self) -> float:
+        return statistics.median(self.floor_ratios)
 
 
 @contextlib.contextmanager
@@ -282,11 +291,16 @@ def run(base: Path, sizes: tuple[int, ...], ops: int, tinydb_ops: dict[int, int]
                     row.overheads.append((1 / durable - 1 / raw) * 1000)
                     if rep == 0:
                         row.reads = time_reads(folder, size + ops)
+                with scratch(base, f"floor-{size}") as folder:
+                    floor, floor_raw = probe.during(partial(time_floor, folder, ops))
+                    row.floors.append(floor)
+                    row.floor_ratios.append(floor / floor_raw)
                 with scratch(base, f"fast-{size}") as folder:
                     shutil.copytree(seeded[size], folder, dirs_exist_ok=True)
                     row.fasts.append(probe.during(partial(time_add_message, folder, size, ops, False))[0])
                 say(f"  {size:>7,} stored, run {rep + 1}/{repeat}: durable add_message {durable:6.0f}/s "
-                    f"(raw fsync {raw:4.0f}/s, ratio {durable / raw:.2f}); non-durable {row.fasts[-1]:6.0f}/s")
+                    f"(raw fsync {raw:4.0f}/s, ratio {durable / raw:.2f}); floor {floor:6.0f}/s "
+                    f"(ratio {row.floor_ratios[-1]:.2f}); non-durable {row.fasts[-1]:6.0f}/s")
     for size in sizes:
         row = rows[size]
         row.tinydb_ops = tinydb_ops.get(size, max(3, ops // 100))
@@ -326,17 +340,19 @@ def report(rows: list[Row], probe: RawProbe, ops: int, repeat: int,
           f"min {min(raw):.0f}/s, max {max(raw):.0f}/s over {len(raw)} probes")
     print()
     head = (f"{'stored':>9} | {'durable/s':>9} | {'raw fsync/s':>11} | {'ratio':>5} | {'beyond fsync':>12} | "
-            f"{'no fsync/s':>10} | {'older/s':>8} | {'TinyDB/s':>8} | {'no fsync/TinyDB':>15}")
+            f"{'floor ratio':>11} | {'no fsync/s':>10} | {'older/s':>8} | {'TinyDB/s':>8} | {'no fsync/TinyDB':>15}")
     print(head)
     print("-" * len(head))
     for r in rows:
         lead = f"{r.fast / r.tinydb:.1f}x" if r.tinydb else "-"
         print(f"{r.size:>9,} | {r.durable:>9.0f} | {r.durable_raw:>11.0f} | {r.ratio:>5.2f} | "
-              f"{r.overhead_ms:>9.2f} ms | {r.fast:>10.0f} | {r.older:>8.0f} | {r.tinydb:>8.1f} | {lead:>15}")
+              f"{r.overhead_ms:>9.2f} ms | {r.floor_ratio:>11.2f} | {r.fast:>10.0f} | {r.older:>8.0f} | "
+              f"{r.tinydb:>8.1f} | {lead:>15}")
     print(f"({repeat} runs of {ops} add_message calls per store case, MAX_MESSAGES=100, close() included; "
           "durable columns: the run with the median ratio; no fsync: the median run; ratio = durable over the "
           "raw rate probed during the same run; beyond fsync = time per "
-          "durable call minus one raw fsync; TinyDB, at most 20 records above the size: "
+          "durable call minus one raw fsync; floor ratio = the file operations alone of a durable call (no code) "
+          "over the raw rate probed during them, median run; TinyDB, at most 20 records above the size: "
           + ", ".join(f"{r.tinydb_ops} inserts at {r.size:,}" for r in rows) + ")")
     print()
     print("One read of the history (get_message_history), milliseconds:")
@@ -359,8 +375,10 @@ def report(rows: list[Row], probe: RawProbe, ops: int, repeat: int,
 def verdicts(rows: list[Row]) -> None:
     """The targets of the issue, each with the figures it rests on."""
     worst = min(rows, key=lambda r: r.ratio)
+    floor = max(r.floor_ratio for r in rows)
     print(f"Target: durable add_message >= 0.4 of raw fsync (MAX_MESSAGES=100): "
-          f"{'met' if worst.ratio >= 0.4 else 'NOT met'} (lowest ratio {worst.ratio:.3f} at {worst.size:,})")
+          f"{'met' if worst.ratio >= 0.4 else 'NOT met'} (lowest ratio {worst.ratio:.3f} at {worst.size:,}; "
+          f"the file operations alone of such a call reach {floor:.2f} at best)")
     beats_older = all(r.fast > r.older for r in rows)
     print(f"Target: non-durable add_message beats the older store_message at every size: "
           f"{'met' if beats_older else 'NOT met'} (smallest lead {min(r.fast / r.older for r in rows):.1f}x)")

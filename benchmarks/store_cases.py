@@ -1,16 +1,21 @@
 """Cases of ``bench_store.py`` beside the store's own: the older implementation's ``store_message`` on the same
-disk, and the store with no history limit (``MAX_MESSAGES=0``), where the history file grows with every message.
+disk, the store with no history limit (``MAX_MESSAGES=0``), where the history file grows with every message, and
+the floor of a durable ``add_message``: the file operations alone that one must do in the v1 layout.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from memgui.store import JsonMemoryStore, build_config
+from memgui.store.fileio import atomic_write
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from support.older_store import OlderStore  # type: ignore[import-not-found]
@@ -60,3 +65,53 @@ def time_unlimited(folder: Path, size: int, ops: int) -> tuple[float, float]:
             lag = max(lag, size + i + 1 - in_file)
     store.close()
     return ops / elapsed, float(lag)
+
+
+def time_floor(folder: Path, ops: int, between: Callable[[], object] = lambda: None, chunks: int = 10) -> float:
+    """The floor of a durable ``add_message`` with ``MAX_MESSAGES=100``: per call, the file operations the store
+    does (an strace of one call) on bytes made beforehand, with no rule, no read and no decision: take the user's
+    lock; write a journal record into the zeros the journal keeps ahead of its end (64 KiB more of them when it
+    reaches the end, as the store does) and ``fdatasync`` it; append the trimmed message to the archive; replace
+    ``conversation_history.json`` and ``interaction_metrics.json`` with the store's own ``atomic_write`` (not
+    synced, the journal covers them); release the lock. No store that puts every message into those files before
+    it returns can be faster. Calls per second; ``between`` as in ``time_add_message``."""
+    user = folder / "floor_user"
+    (user / ".memgui").mkdir(parents=True)
+    line = json.dumps({"content": TEXT, "timestamp": START.isoformat(), "role": "user", "metadata": {}}).encode()
+    history = b'{"messages":[' + b",".join([line] * 100) + b"]}"
+    metrics = json.dumps({"message_count": 10_000, "total_words": 190_000, "interaction_dates": ["2024-01-01"] * 8,
+                          "streak": {"current": 3, "longest": 9}}).encode()
+    record = b'{"seq":1,"msg":' + line + b"}\n"
+    ahead = bytes(64 * 1024)
+    lock = os.open(user / ".memgui" / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+    journal = os.open(user / ".memgui" / "journal", os.O_WRONLY | os.O_CREAT, 0o644)
+    end = size = 0
+    for name, data in (("conversation_history.json", history), ("interaction_metrics.json", metrics)):
+        atomic_write(user / name, data, durable=True)
+    bounds = [ops * k // chunks for k in range(chunks + 1)]
+    elapsed = 0.0
+    try:
+        for k in range(chunks):
+            between()
+            start = time.perf_counter()
+            for _ in range(bounds[k], bounds[k + 1]):
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                if end + len(record) > size:
+                    os.pwrite(journal, record + ahead, end)
+                    size = end + len(record) + len(ahead)
+                else:
+                    os.pwrite(journal, record, end)
+                end += len(record)
+                os.fdatasync(journal)
+                archive = os.open(user / "conversation_archive.jsonl", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+                os.write(archive, line + b"\n")
+                os.close(archive)
+                atomic_write(user / "conversation_history.json", history, durable=False)
+                atomic_write(user / "interaction_metrics.json", metrics, durable=False)
+                fcntl.flock(lock, fcntl.LOCK_UN)
+            elapsed += time.perf_counter() - start
+        between()
+    finally:
+        os.close(journal)
+        os.close(lock)
+    return ops / elapsed

@@ -1,9 +1,11 @@
-"""Trimming to MAX_MESSAGES into the append-only archive, and the v1 files catching up with the journal.
+"""Trimming to MAX_MESSAGES into the append-only archive, and the v1 files keeping up with the journal.
 
-The JSON backend acknowledges a message with one journal line and rewrites conversation_history.json and
-interaction_metrics.json later ("materialization"). Readers through the store see everything at once; code
-that reads only the v1 files sees the messages after ``flush()``, ``close()``, the background delay or a
-full materialization batch; other writes in between lose and double-count nothing.
+The JSON backend acknowledges a message with one journal line and replaces conversation_history.json and
+interaction_metrics.json before the call returns (README "How a write survives"). Past ``EAGER_LIMIT`` kept
+messages (no history limit, or one above it) the history file is rewritten in batches ("materialization": every
+``MATERIALIZE_EVERY`` messages, after the background delay, on ``flush()``, ``close()`` or when the process
+exits). Readers through the store see everything at once either way; other writes in between lose and
+double-count nothing.
 """
 
 from __future__ import annotations
@@ -127,6 +129,25 @@ def test_a_smaller_limit_in_a_later_session_archives_the_excess(make_store: Any,
     assert _contents(read_json(data_dir / "u" / "conversation_history.json")["messages"]) == _names(6, 11)
     assert _contents(read_jsonl(data_dir / "u" / ARCHIVE)) == _names(0, 6)
     assert _contents(second.get_message_history("u", include_archived=True)) == _names(0, 11)
+
+
+@pytest.mark.parametrize("stored", ["json", "postgres"])
+@pytest.mark.parametrize("archived", [True, False])
+def test_a_lowered_limit_trims_many_at_once_then_one_by_one(make_store: Any, stored: str, archived: bool) -> None:
+    """A later session with a smaller MAX_MESSAGES trims the excess in one write (the database moves several
+    rows in one statement), and each message after that trims one (its own statement): the order holds."""
+    first = make_store(STORAGE_BACKEND=stored, MAX_MESSAGES=10, ARCHIVE_TRIMMED=archived)
+    _add(first, 10)
+    first.close()
+    second = make_store(STORAGE_BACKEND=stored, MAX_MESSAGES=4, ARCHIVE_TRIMMED=archived)
+    _add(second, 1, start=10)
+    assert _contents(second.get_message_history("u")) == _names(7, 11)
+    _add(second, 3, start=11)
+    assert _contents(second.get_message_history("u")) == _names(10, 14)
+    everything = second.get_message_history("u", include_archived=True)
+    assert _contents(everything) == (_names(0, 14) if archived else _names(10, 14))
+    assert len({m["id"] for m in everything}) == len(everything)
+    assert second.get_conversation_metrics("u")["message_count"] == 14
 
 
 # -- materialization: the v1 files catch up --------------------------------------------------------------
